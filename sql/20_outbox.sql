@@ -1,0 +1,181 @@
+-- The outbox's own rules: what an INSERT may write, which status changes are
+-- legal, what a replay resets, and the engine's entry point enqueue().
+
+-- Severity -> claim priority: critical, then high, then everything else.
+CREATE OR REPLACE FUNCTION clawdstrike.severity_priority(severity text)
+RETURNS smallint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 ELSE 2 END::smallint
+$$;
+
+-- BEFORE INSERT: a plain INSERT is exactly as safe as enqueue(): the event
+-- is validated, event_id is taken from it, and the row starts pending with
+-- clean bookkeeping whatever the statement tried to set.
+CREATE OR REPLACE FUNCTION clawdstrike.outbox_before_insert()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, clawdstrike
+AS $$
+DECLARE
+	eid uuid;
+BEGIN
+	PERFORM clawdstrike.validate_event(NEW.event);
+	eid := (NEW.event->>'event_id')::uuid;
+	IF NEW.event_id IS NOT NULL AND NEW.event_id <> eid THEN
+		RAISE EXCEPTION 'clawdstrike.outbox: event_id column (%) differs from event.event_id (%)',
+			NEW.event_id, eid USING ERRCODE = '23514';
+	END IF;
+	IF NEW.status IS DISTINCT FROM 'pending' THEN
+		RAISE EXCEPTION 'clawdstrike.outbox: new rows must have status pending (got %)',
+			NEW.status USING ERRCODE = '23514';
+	END IF;
+	NEW.event_id := eid;
+	NEW.priority := clawdstrike.severity_priority(NEW.event #>> '{decision,severity}');
+	NEW.attempts := 0;
+	NEW.replays := 0;
+	NEW.enqueued_at := now();
+	NEW.batch_id := NULL;
+	NEW.sent_at := NULL;
+	NEW.delivered_at := NULL;
+	NEW.delivery := NULL;
+	NEW.failed_at := NULL;
+	NEW.last_error := NULL;
+	NEW.http_status := NULL;
+	NEW.hec_code := NULL;
+	NEW.hec_text := NULL;
+	RETURN NEW;
+END;
+$$;
+
+DROP TRIGGER IF EXISTS outbox_before_insert ON clawdstrike.outbox;
+CREATE TRIGGER outbox_before_insert BEFORE INSERT ON clawdstrike.outbox
+	FOR EACH ROW EXECUTE FUNCTION clawdstrike.outbox_before_insert();
+
+-- BEFORE UPDATE OF status, for every change the relay's own functions do
+-- not make.  The relay's transitions (listed in the trigger's WHEN clause)
+-- skip PL/pgSQL entirely: they are the hot path.  What is left is either an
+-- operator's replay (failed/delivered -> pending: reset and audit), a
+-- discard (pending -> failed), a no-op, or an illegal move.
+CREATE OR REPLACE FUNCTION clawdstrike.outbox_status_guard()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, clawdstrike
+AS $$
+BEGIN
+	IF NEW.status = OLD.status THEN
+		RETURN NEW;
+	END IF;
+	IF NEW.status = 'pending' AND OLD.status IN ('failed', 'delivered') THEN
+		INSERT INTO clawdstrike.replay_log (outbox_id, event_id, from_status, last_error)
+		VALUES (OLD.id, OLD.event_id, OLD.status, OLD.last_error);
+		NEW.attempts := 0;
+		NEW.replays := OLD.replays + 1;
+		NEW.batch_id := NULL;
+		NEW.sent_at := NULL;
+		NEW.delivered_at := NULL;
+		NEW.delivery := NULL;
+		NEW.failed_at := NULL;
+		NEW.last_error := NULL;
+		NEW.http_status := NULL;
+		NEW.hec_code := NULL;
+		NEW.hec_text := NULL;
+		PERFORM pg_notify('clawdstrike_outbox', 'replay');
+		RETURN NEW;
+	END IF;
+	IF NEW.status = 'failed' AND OLD.status = 'pending' THEN
+		NEW.failed_at := coalesce(NEW.failed_at, now());
+		NEW.last_error := coalesce(NEW.last_error,
+			'discarded by ' || current_user);
+		RETURN NEW;
+	END IF;
+	RAISE EXCEPTION 'clawdstrike.outbox: status of row % cannot change from % to %',
+		OLD.id, OLD.status, NEW.status
+		USING ERRCODE = '23514',
+		      HINT = 'replay sets failed or delivered rows to pending; in-flight rows (sending, sent) belong to a relay';
+END;
+$$;
+
+DROP TRIGGER IF EXISTS outbox_status_guard ON clawdstrike.outbox;
+CREATE TRIGGER outbox_status_guard BEFORE UPDATE OF status ON clawdstrike.outbox
+	FOR EACH ROW
+	WHEN (OLD.status IS DISTINCT FROM NEW.status AND NOT (
+		(OLD.status = 'pending' AND NEW.status = 'sending') OR
+		(OLD.status = 'sending' AND NEW.status IN ('sent', 'delivered', 'pending', 'failed')) OR
+		(OLD.status = 'sent' AND NEW.status IN ('delivered', 'pending'))))
+	EXECUTE FUNCTION clawdstrike.outbox_status_guard();
+
+-- A row may not change its identity or its event after the fact.
+CREATE OR REPLACE FUNCTION clawdstrike.outbox_immutable()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	RAISE EXCEPTION 'clawdstrike.outbox: event and event_id of row % cannot be updated', OLD.id
+		USING ERRCODE = '23514',
+		      HINT = 'enqueue a corrected event with a new event_id instead';
+END;
+$$;
+
+DROP TRIGGER IF EXISTS outbox_immutable ON clawdstrike.outbox;
+CREATE TRIGGER outbox_immutable BEFORE UPDATE OF event, event_id ON clawdstrike.outbox
+	FOR EACH ROW
+	WHEN (OLD.event IS DISTINCT FROM NEW.event OR OLD.event_id IS DISTINCT FROM NEW.event_id)
+	EXECUTE FUNCTION clawdstrike.outbox_immutable();
+
+-- The engine's entry point: validate, insert, return the row id.  Idempotent
+-- on event_id: enqueueing an event that already has a row returns that
+-- row's id and writes nothing.  Safe inside the engine's own transaction.
+CREATE OR REPLACE FUNCTION clawdstrike.enqueue(event jsonb)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, clawdstrike
+AS $$
+DECLARE
+	new_id bigint;
+BEGIN
+	INSERT INTO clawdstrike.outbox (event) VALUES (enqueue.event)
+	ON CONFLICT (event_id) DO NOTHING
+	RETURNING id INTO new_id;
+	IF new_id IS NULL THEN
+		SELECT o.id INTO new_id FROM clawdstrike.outbox o
+		 WHERE o.event_id = (enqueue.event->>'event_id')::uuid;
+	END IF;
+	RETURN new_id;
+END;
+$$;
+
+-- Low-latency pickup: one notification per enqueueing statement, so a
+-- waiting relay wakes at once.  NOTIFY takes a cluster-wide lock at commit;
+-- bench/notify-cost measures what that costs the engine (docs/performance.md)
+-- and clawdstrike.set_notify(false) turns it off (relays then poll).
+CREATE OR REPLACE FUNCTION clawdstrike.outbox_notify()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	PERFORM pg_notify('clawdstrike_outbox', 'insert');
+	RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION clawdstrike.set_notify(enabled boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, clawdstrike
+AS $$
+BEGIN
+	DROP TRIGGER IF EXISTS outbox_notify ON clawdstrike.outbox;
+	IF enabled THEN
+		CREATE TRIGGER outbox_notify AFTER INSERT ON clawdstrike.outbox
+			FOR EACH STATEMENT EXECUTE FUNCTION clawdstrike.outbox_notify();
+	END IF;
+	INSERT INTO clawdstrike.settings (key, value, doc)
+	VALUES ('notify', enabled::text, 'NOTIFY clawdstrike_outbox on enqueue (set with clawdstrike.set_notify)')
+	ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+END;
+$$;
+
+-- Keep the operator's choice across re-applies of this file.
+SELECT clawdstrike.set_notify(coalesce(
+	(SELECT value::boolean FROM clawdstrike.settings WHERE key = 'notify'), true));

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli: the commands of clawdstrike-relay.  main.c parses the global
+ * options and dispatches; each command lives in its own cmd_*.c file and
+ * returns the process exit code (CLI_OK, CLI_RUNTIME, CLI_USAGE).
+ */
+#ifndef RELAY_CLI_H
+#define RELAY_CLI_H
+
+enum cli_exit {
+	CLI_OK = 0,      /* success */
+	CLI_RUNTIME = 1, /* runtime failure (database, HEC, ...) */
+	CLI_USAGE = 2,   /* usage or configuration error */
+};
+
+struct cli_ctx {
+	const char *config_path; /* -c/--config or the default */
+	int config_explicit;     /* the path was given, so it must exist */
+	const char *prog;        /* argv[0] for messages */
+};
+
+struct db;
+
+/*
+ * Connect to the configured database; on failure print the reason to
+ * stderr and return the exit code to use (CLI_USAGE for a bad
+ * configuration, CLI_RUNTIME for an unreachable database).
+ */
+int cli_connect(const struct cli_ctx *ctx, struct db **out);
+
+/* True (and prints `help`) when argv asks for a command's --help. */
+int cli_wants_help(int argc, char **argv, const char *help);
+
+int cmd_migrate(const struct cli_ctx *ctx, int argc, char **argv);
+int cmd_status(const struct cli_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "db.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+struct db {
+	PGconn *conn;
+	char sqlstate[6];
+};
+
+struct db_result {
+	PGresult *res;
+};
+
+/* libpq's default notice processor prints to stderr; route it nowhere. */
+static void notice_ignore(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+int db_connect(struct db **out, const char *conninfo, const char *app)
+{
+	const char *keys[] = {"dbname", "application_name", NULL};
+	const char *vals[] = {conninfo && *conninfo ? conninfo : NULL, app,
+	                      NULL};
+	struct db *db;
+
+	*out = NULL;
+	db = xcalloc(1, sizeof(*db));
+	/* expand_dbname=1: dbname may be a full URL or conninfo string. */
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
+		relay_error_set("database connection failed: %s",
+		                db->conn ? PQerrorMessage(db->conn)
+		                         : "out of memory");
+		db_free(db);
+		return RELAY_EAGAIN;
+	}
+	PQsetNoticeProcessor(db->conn, notice_ignore, NULL);
+	*out = db;
+	return 0;
+}
+
+void db_free(struct db *db)
+{
+	if (!db)
+		return;
+	PQfinish(db->conn);
+	free(db);
+}
+
+bool db_ok(const struct db *db)
+{
+	return db && PQstatus(db->conn) == CONNECTION_OK;
+}
+
+int db_reset(struct db *db)
+{
+	PQreset(db->conn);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		relay_error_set("database reconnect failed: %s",
+		                PQerrorMessage(db->conn));
+		return RELAY_EAGAIN;
+	}
+	return 0;
+}
+
+/* One place maps every libpq failure to a return code and a message. */
+static int fail(struct db *db, PGresult *res)
+{
+	const char *state =
+	        res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : "";
+	char clean[1024];
+	size_t n;
+
+	if (!msg || !*msg)
+		msg = PQerrorMessage(db->conn);
+	snprintf(clean, sizeof(clean), "%s", msg);
+	n = strlen(clean);
+	while (n && (clean[n - 1] == '\n' || clean[n - 1] == ' '))
+		clean[--n] = '\0';
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
+	if (state)
+		relay_error_set("%s (SQLSTATE %s)", clean, state);
+	else
+		relay_error_set("%s", clean);
+	PQclear(res);
+	if (PQstatus(db->conn) != CONNECTION_OK ||
+	    (state &&
+	     (strncmp(state, "08", 2) == 0 || strcmp(state, "40001") == 0 ||
+	      strcmp(state, "40P01") == 0 || strcmp(state, "57P01") == 0)))
+		return RELAY_EAGAIN;
+	return RELAY_ERR;
+}
+
+int db_exec(struct db *db, const char *sql)
+{
+	PGresult *res = PQexec(db->conn, sql);
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		return fail(db, res);
+	PQclear(res);
+	db->sqlstate[0] = '\0';
+	return 0;
+}
+
+void db_exec_cleanup(struct db *db, const char *sql)
+{
+	char saved[1024];
+
+	snprintf(saved, sizeof(saved), "%s", relay_error_last());
+	PQclear(PQexec(db->conn, sql));
+	relay_error_set("%s", saved);
+}
+
+int db_query(struct db *db,
+             struct db_result **out,
+             const char *sql,
+             int nparams,
+             const char *const *params)
+{
+	PGresult *res;
+	ExecStatusType st;
+
+	if (out)
+		*out = NULL;
+	res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		return fail(db, res);
+	db->sqlstate[0] = '\0';
+	if (!out) {
+		PQclear(res);
+		return 0;
+	}
+	*out = xmalloc(sizeof(**out));
+	(*out)->res = res;
+	return 0;
+}
+
+int db_result_rows(const struct db_result *r)
+{
+	return PQntuples(r->res);
+}
+
+int db_result_cols(const struct db_result *r)
+{
+	return PQnfields(r->res);
+}
+
+const char *db_result_value(const struct db_result *r, int row, int col)
+{
+	return PQgetvalue(r->res, row, col);
+}
+
+size_t db_result_length(const struct db_result *r, int row, int col)
+{
+	return (size_t)PQgetlength(r->res, row, col);
+}
+
+bool db_result_isnull(const struct db_result *r, int row, int col)
+{
+	return PQgetisnull(r->res, row, col) != 0;
+}
+
+const char *db_result_colname(const struct db_result *r, int col)
+{
+	return PQfname(r->res, col);
+}
+
+void db_result_free(struct db_result *r)
+{
+	if (!r)
+		return;
+	PQclear(r->res);
+	free(r);
+}
+
+const char *db_last_sqlstate(const struct db *db)
+{
+	return db->sqlstate;
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * clawdstrike-relay: argument parsing and dispatch only.  Each command is
+ * in its own cmd_*.c; exit codes are 0 ok, 1 runtime failure, 2 usage or
+ * configuration error.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef RELAY_VERSION
+#define RELAY_VERSION "0.0.0"
+#endif
+
+#define DEFAULT_CONFIG "/etc/clawdstrike/relay.yaml"
+
+struct command {
+	const char *name;
+	int (*fn)(const struct cli_ctx *ctx, int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+        {"migrate", cmd_migrate,
+         "apply the embedded migrations/ and sql/ (idempotent)"},
+        {"status", cmd_status,
+         "counts by status, oldest pending age, in-flight batches, dead letters"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage: clawdstrike-relay [-c FILE] COMMAND [ARGS]\n"
+	        "\n"
+	        "Delivers Clawdstrike security events from the PostgreSQL outbox\n"
+	        "to Splunk HEC with indexer acknowledgement.\n"
+	        "\n"
+	        "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-14s %s\n", commands[i].name,
+		        commands[i].summary);
+	fprintf(out,
+	        "\n"
+	        "Options:\n"
+	        "  -c, --config FILE  configuration file (default: $CLAWDSTRIKE_RELAY_CONFIG,\n"
+	        "                     else " DEFAULT_CONFIG ")\n"
+	        "  -h, --help         show this help (COMMAND --help for a command)\n"
+	        "  -V, --version      print the version\n"
+	        "\n"
+	        "The database is database.url from the configuration; without a\n"
+	        "configuration file libpq's PG* environment variables apply.\n"
+	        "\n"
+	        "Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"config", required_argument, NULL, 'c'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct cli_ctx ctx = {NULL, 0, argv[0]};
+	const char *env = getenv("CLAWDSTRIKE_RELAY_CONFIG");
+	int c;
+
+	/* '+': stop at the command name; its options are its own. */
+	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			ctx.config_path = optarg;
+			ctx.config_explicit = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return CLI_OK;
+		case 'V':
+			printf("clawdstrike-relay %s\n", RELAY_VERSION);
+			return CLI_OK;
+		default:
+			usage(stderr);
+			return CLI_USAGE;
+		}
+	}
+	if (!ctx.config_path && env && *env) {
+		ctx.config_path = env;
+		ctx.config_explicit = 1;
+	}
+	if (!ctx.config_path)
+		ctx.config_path = DEFAULT_CONFIG;
+	if (optind >= argc) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			/* The command sees argv starting at its own name. */
+			optind++;
+			return commands[i].fn(&ctx, argc - optind + 1,
+			                      argv + optind - 1);
+		}
+	}
+	fprintf(stderr, "%s: unknown command '%s' (see --help)\n", argv[0],
+	        argv[optind]);
+	return CLI_USAGE;
+}
