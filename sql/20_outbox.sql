@@ -145,10 +145,12 @@ BEGIN
 END;
 $$;
 
--- Low-latency pickup: one notification per enqueueing statement, so a
--- waiting relay wakes at once.  NOTIFY takes a cluster-wide lock at commit;
--- bench/notify-cost measures what that costs the engine (docs/performance.md)
--- and clawdstrike.set_notify(false) turns it off (relays then poll).
+-- Optional wake-up: one notification per enqueueing statement, so a
+-- listening relay wakes at once.  Off by default: NOTIFY takes a
+-- cluster-wide lock at commit, and bench/notify-cost.sh measured it costing
+-- the engine 28-44% of its enqueue rate at 8-16 concurrent writers
+-- (docs/performance.md).  Relays poll adaptively instead; a low-volume site
+-- may turn it on with clawdstrike.set_notify(true).
 CREATE OR REPLACE FUNCTION clawdstrike.outbox_notify()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -178,4 +180,4 @@ $$;
 
 -- Keep the operator's choice across re-applies of this file.
 SELECT clawdstrike.set_notify(coalesce(
-	(SELECT value::boolean FROM clawdstrike.settings WHERE key = 'notify'), true));
+	(SELECT value::boolean FROM clawdstrike.settings WHERE key = 'notify'), false));
