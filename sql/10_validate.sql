@@ -42,8 +42,14 @@ BEGIN
 	IF m IS NULL
 	   OR m[2]::int NOT BETWEEN 1 AND 12
 	   OR m[3]::int < 1
-	   OR m[3]::int > extract(day FROM make_date(m[1]::int, m[2]::int, 1)
-				+ interval '1 month - 1 day')
+	   -- days in the month by arithmetic (make_date() rejects year 0000,
+	   -- which RFC 3339 and the C validator allow)
+	   OR m[3]::int > (CASE
+			WHEN m[2]::int IN (4, 6, 9, 11) THEN 30
+			WHEN m[2]::int <> 2 THEN 31
+			WHEN (m[1]::int % 4 = 0 AND m[1]::int % 100 <> 0)
+			     OR m[1]::int % 400 = 0 THEN 29
+			ELSE 28 END)
 	   OR m[4]::int > 23 OR m[5]::int > 59 OR m[6]::int > 60
 	   OR coalesce(m[10]::int, 0) > 23 OR coalesce(m[11]::int, 0) > 59 THEN
 		RETURN 'timestamp: must be an RFC 3339 date-time with a zone offset';
