@@ -52,7 +52,16 @@ BEGIN
 	       lease_until = now() + make_interval(secs => lease_s)
 	 WHERE b.id = mark_sent.batch AND b.state = 'claimed';
 	IF NOT FOUND THEN
-		RETURN 0;
+		-- A repeated call (the first one's answer was lost with the
+		-- connection) finds its own earlier result; anything else
+		-- means the lease was lost.
+		SELECT count(*) INTO n
+		  FROM clawdstrike.batch b JOIN clawdstrike.outbox o ON o.batch_id = b.id
+		 WHERE b.id = mark_sent.batch AND b.state = 'sent'
+		   AND b.channel IS NOT DISTINCT FROM mark_sent.channel
+		   AND b.ack_id IS NOT DISTINCT FROM mark_sent.ack_id
+		   AND o.status = 'sent';
+		RETURN n;
 	END IF;
 	UPDATE clawdstrike.outbox o SET status = 'sent', sent_at = now()
 	 WHERE o.batch_id = mark_sent.batch AND o.status = 'sending';

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* Reconnect backoff: 100 ms doubling to 5 s. */
+#define RECONNECT_MIN_MS 100
+#define RECONNECT_MAX_MS 5000
+
+struct store {
+	struct db *db;
+	char *conninfo;
+	char *instance_id;
+	const volatile sig_atomic_t *stop;
+	uint64_t reconnects;
+};
+
+int store_open(struct store **out,
+               const char *conninfo,
+               const char *instance_id,
+               const volatile sig_atomic_t *stop)
+{
+	struct store *s;
+	int rc;
+
+	*out = NULL;
+	s = xcalloc(1, sizeof(*s));
+	rc = db_connect(&s->db, conninfo, "clawdstrike-relay");
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	s->conninfo = xstrdup(conninfo ? conninfo : "");
+	s->instance_id = xstrdup(instance_id);
+	s->stop = stop;
+	*out = s;
+	return 0;
+}
+
+void store_free(struct store *s)
+{
+	if (!s)
+		return;
+	db_free(s->db);
+	free(s->conninfo);
+	free(s->instance_id);
+	free(s);
+}
+
+uint64_t store_reconnects(const struct store *s)
+{
+	return s->reconnects;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Run one statement; on a lost connection reconnect and run it again,
+ * backing off, until it works or the stop flag is raised.
+ */
+static int exec(struct store *s,
+                struct db_result **out,
+                const char *sql,
+                int nparams,
+                const char *const *params)
+{
+	int delay = RECONNECT_MIN_MS, rc;
+
+	for (;;) {
+		rc = db_query(s->db, out, sql, nparams, params);
+		if (rc != RELAY_EAGAIN)
+			return rc;
+		log_warn("database unavailable, retrying",
+		         "error=\"%s\" retry_ms=%d", relay_error_last(), delay);
+		do {
+			if (s->stop && *s->stop)
+				return RELAY_EAGAIN;
+			sleep_ms(delay);
+			delay = delay * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS
+			                                     : delay * 2;
+		} while (db_reset(s->db) != 0);
+		s->reconnects++;
+		log_info("database reconnected", NULL);
+	}
+}
+
+/* "{1,2,3}": a bigint[] literal for a text parameter. */
+static char *id_array(const int64_t *ids, size_t n)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (buf_puts(&b, "{") != 0)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if (buf_printf(&b, "%s%" PRId64, i ? "," : "", ids[i]) != 0)
+			abort();
+	if (buf_puts(&b, "}") != 0)
+		abort();
+	return buf_take(&b, NULL);
+}
+
+static int64_t to_i64(const char *s)
+{
+	return (int64_t)strtoll(s, NULL, 10);
+}
+
+/* Run a statement that returns one integer in its first column. */
+static int exec_int(struct store *s,
+                    const char *sql,
+                    int nparams,
+                    const char *const *params,
+                    int64_t *out)
+{
+	struct db_result *r = NULL;
+	int rc = exec(s, &r, sql, nparams, params);
+
+	if (rc)
+		return rc;
+	if (out)
+		*out = db_result_rows(r) && !db_result_isnull(r, 0, 0)
+		               ? to_i64(db_result_value(r, 0, 0))
+		               : 0;
+	db_result_free(r);
+	return 0;
+}
+
+int store_claim(struct store *s,
+                int max_events,
+                int lease_s,
+                struct store_claim *out)
+{
+	char nbuf[16], lbuf[16];
+	const char *params[3] = {s->instance_id, nbuf, lbuf};
+	struct db_result *r = NULL;
+	int rc, rows;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(nbuf, sizeof(nbuf), "%d", max_events);
+	snprintf(lbuf, sizeof(lbuf), "%d", lease_s);
+	rc = exec(s, &r,
+	          "SELECT batch_id, id, attempts, event"
+	          " FROM clawdstrike.claim($1, $2::integer, $3::integer)",
+	          3, params);
+	if (rc)
+		return rc;
+	rows = db_result_rows(r);
+	if (rows == 0) {
+		db_result_free(r);
+		return 0;
+	}
+	out->res = r;
+	out->n = (size_t)rows;
+	out->rows = xcalloc((size_t)rows, sizeof(*out->rows));
+	out->batch_id = to_i64(db_result_value(r, 0, 0));
+	for (int i = 0; i < rows; i++) {
+		struct store_row *row = &out->rows[i];
+
+		row->id = to_i64(db_result_value(r, i, 1));
+		row->attempts = (int)to_i64(db_result_value(r, i, 2));
+		row->event = db_result_value(r, i, 3);
+		row->event_len = db_result_length(r, i, 3);
+	}
+	return 0;
+}
+
+void store_claim_dispose(struct store_claim *c)
+{
+	free(c->rows);
+	db_result_free(c->res);
+	memset(c, 0, sizeof(*c));
+}
+
+int store_mark_sent(struct store *s,
+                    int64_t batch,
+                    const char *endpoint,
+                    const char *channel,
+                    int64_t ack_id,
+                    int lease_s,
+                    int *rows_out)
+{
+	char bbuf[24], abuf[24], lbuf[16];
+	const char *params[5] = {bbuf, endpoint, channel,
+	                         ack_id >= 0 ? abuf : NULL, lbuf};
+	int64_t n = 0;
+	int rc;
+
+	snprintf(bbuf, sizeof(bbuf), "%" PRId64, batch);
+	snprintf(abuf, sizeof(abuf), "%" PRId64, ack_id);
+	snprintf(lbuf, sizeof(lbuf), "%d", lease_s);
+	rc = exec_int(s,
+	              "SELECT clawdstrike.mark_sent($1::bigint, $2, $3::uuid,"
+	              " $4::bigint, $5::integer)",
+	              5, params, &n);
+	*rows_out = (int)n;
+	return rc;
+}
+
+int store_mark_delivered(struct store *s,
+                         const int64_t *batches,
+                         size_t n,
+                         bool acked,
+                         int *rows_out)
+{
+	char *arr = id_array(batches, n);
+	const char *params[2] = {arr, acked ? "acked" : "no_ack"};
+	int64_t rows = 0;
+	int rc;
+
+	rc = exec_int(s, "SELECT clawdstrike.mark_delivered($1::bigint[], $2)",
+	              2, params, &rows);
+	free(arr);
+	if (rows_out)
+		*rows_out = (int)rows;
+	return rc;
+}
+
+int store_mark_rows_delivered(struct store *s,
+                              int64_t batch,
+                              const int64_t *ids,
+                              size_t n)
+{
+	char bbuf[24], *arr = id_array(ids, n);
+	const char *params[2] = {bbuf, arr};
+	int rc;
+
+	snprintf(bbuf, sizeof(bbuf), "%" PRId64, batch);
+	rc = exec_int(s,
+	              "SELECT clawdstrike.mark_rows_delivered($1::bigint,"
+	              " $2::bigint[])",
+	              2, params, NULL);
+	free(arr);
+	return rc;
+}
+
+/* Decimal text of v, or NULL (SQL NULL) when v < 0. */
+static const char *opt_int(char *buf, size_t size, int v)
+{
+	if (v < 0)
+		return NULL;
+	snprintf(buf, size, "%d", v);
+	return buf;
+}
+
+int store_fail_rows(struct store *s,
+                    int64_t batch,
+                    const int64_t *ids,
+                    size_t n,
+                    const char *reason,
+                    int http_status,
+                    int hec_code,
+                    const char *hec_text)
+{
+	char bbuf[24], hbuf[16], cbuf[16], *arr = id_array(ids, n);
+	const char *params[6] = {bbuf,
+	                         arr,
+	                         reason,
+	                         opt_int(hbuf, sizeof(hbuf), http_status),
+	                         opt_int(cbuf, sizeof(cbuf), hec_code),
+	                         hec_text};
+	int rc;
+
+	snprintf(bbuf, sizeof(bbuf), "%" PRId64, batch);
+	rc = exec_int(s,
+	              "SELECT clawdstrike.fail_rows($1::bigint, $2::bigint[],"
+	              " $3, $4::integer, $5::integer, $6)",
+	              6, params, NULL);
+	free(arr);
+	return rc;
+}
+
+int store_release(struct store *s,
+                  int64_t batch,
+                  const char *outcome,
+                  const char *reason,
+                  bool duplicates_risked,
+                  int http_status,
+                  int hec_code,
+                  int *rows_out)
+{
+	char bbuf[24], hbuf[16], cbuf[16];
+	const char *params[6] = {bbuf,
+	                         outcome,
+	                         reason,
+	                         duplicates_risked ? "true" : "false",
+	                         opt_int(hbuf, sizeof(hbuf), http_status),
+	                         opt_int(cbuf, sizeof(cbuf), hec_code)};
+	int64_t rows = 0;
+	int rc;
+
+	snprintf(bbuf, sizeof(bbuf), "%" PRId64, batch);
+	rc = exec_int(s,
+	              "SELECT clawdstrike.release($1::bigint, $2, $3,"
+	              " $4::boolean, $5::integer, $6::integer)",
+	              6, params, &rows);
+	if (rows_out)
+		*rows_out = (int)rows;
+	return rc;
+}
+
+int store_split(struct store *s,
+                int64_t batch,
+                const int64_t *ids,
+                size_t n,
+                int64_t *new_batch)
+{
+	char bbuf[24], *arr = id_array(ids, n);
+	const char *params[2] = {bbuf, arr};
+	int rc;
+
+	snprintf(bbuf, sizeof(bbuf), "%" PRId64, batch);
+	rc = exec_int(s, "SELECT clawdstrike.split($1::bigint, $2::bigint[])",
+	              2, params, new_batch);
+	free(arr);
+	return rc;
+}
+
+int store_heartbeat(struct store *s, int lease_s)
+{
+	char lbuf[16];
+	const char *params[2] = {s->instance_id, lbuf};
+
+	snprintf(lbuf, sizeof(lbuf), "%d", lease_s);
+	return exec_int(s, "SELECT clawdstrike.heartbeat($1, $2::integer)", 2,
+	                params, NULL);
+}
+
+int store_recover(struct store *s,
+                  int lease_s,
+                  bool startup,
+                  struct store_adopted **out,
+                  size_t *n_out)
+{
+	char lbuf[16];
+	const char *params[3] = {s->instance_id, lbuf,
+	                         startup ? "true" : "false"};
+	struct db_result *r = NULL;
+	int rc, rows;
+
+	*out = NULL;
+	*n_out = 0;
+	snprintf(lbuf, sizeof(lbuf), "%d", lease_s);
+	rc = exec(s, &r,
+	          "SELECT batch_id, endpoint, channel, coalesce(ack_id, -1),"
+	          " n_events, extract(epoch FROM now() - sent_at)"
+	          " FROM clawdstrike.recover($1, $2::integer, $3::boolean)",
+	          3, params);
+	if (rc)
+		return rc;
+	rows = db_result_rows(r);
+	if (rows > 0)
+		*out = xcalloc((size_t)rows, sizeof(**out));
+	for (int i = 0; i < rows; i++) {
+		struct store_adopted *a = &(*out)[i];
+
+		a->batch_id = to_i64(db_result_value(r, i, 0));
+		snprintf(a->endpoint, sizeof(a->endpoint), "%s",
+		         db_result_value(r, i, 1));
+		snprintf(a->channel, sizeof(a->channel), "%s",
+		         db_result_value(r, i, 2));
+		a->ack_id = to_i64(db_result_value(r, i, 3));
+		a->n_events = (int)to_i64(db_result_value(r, i, 4));
+		a->sent_age_s = strtod(db_result_value(r, i, 5), NULL);
+	}
+	*n_out = (size_t)rows;
+	db_result_free(r);
+	return 0;
+}
+
+int store_purge(struct store *s, int days, int max_rows, long *rows_out)
+{
+	char ibuf[32], mbuf[16];
+	const char *params[2] = {ibuf, mbuf};
+	int64_t n = 0;
+	int rc;
+
+	snprintf(ibuf, sizeof(ibuf), "%d days", days);
+	snprintf(mbuf, sizeof(mbuf), "%d", max_rows);
+	rc = exec_int(s,
+	              "SELECT outbox_rows FROM clawdstrike.purge($1::interval,"
+	              " $2::integer)",
+	              2, params, &n);
+	*rows_out = (long)n;
+	return rc;
+}
+
+int store_backlog(struct store *s, long *pending, double *oldest_age_s)
+{
+	struct db_result *r = NULL;
+	int rc = exec(s, &r,
+	              "SELECT pending, oldest_pending_age_s"
+	              " FROM clawdstrike.backlog",
+	              0, NULL);
+
+	if (rc)
+		return rc;
+	*pending = (long)to_i64(db_result_value(r, 0, 0));
+	*oldest_age_s = strtod(db_result_value(r, 0, 1), NULL);
+	db_result_free(r);
+	return 0;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * store: the relay's view of the outbox — one call per state transition,
+ * each a single short statement on the clawdstrike.* functions (see
+ * sql/30_relay.sql), never a transaction held across HTTP.
+ *
+ * Connection loss is handled here, once: a statement that fails with a
+ * connection-class error is retried after reconnecting, with capped
+ * backoff, until it succeeds or `stop` (if set) becomes non-zero.  The SQL
+ * functions are idempotent or fenced by batch id and status, so running a
+ * statement again after an unknown outcome is safe.  Main-loop thread only.
+ */
+#ifndef RELAY_STORE_H
+#define RELAY_STORE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+struct store;
+struct db_result;
+
+/* Connect (the first attempt must succeed; later losses are retried). */
+int store_open(struct store **out,
+               const char *conninfo,
+               const char *instance_id,
+               const volatile sig_atomic_t *stop) RELAY_MUSTCHECK;
+void store_free(struct store *s);
+
+/* Times a lost connection was re-established (for metrics). */
+uint64_t store_reconnects(const struct store *s);
+
+struct store_row {
+	int64_t id;
+	int attempts;
+	const char *event; /* JSON text, borrowed from the claim */
+	size_t event_len;
+};
+
+struct store_claim {
+	int64_t batch_id; /* 0 when nothing was claimed */
+	size_t n;
+	struct store_row *rows; /* claim order: critical, high, oldest */
+	struct db_result *res;  /* owns the event texts */
+};
+
+/* Claim up to max_events pending rows into a new batch leased for lease_s. */
+int store_claim(struct store *s,
+                int max_events,
+                int lease_s,
+                struct store_claim *out) RELAY_MUSTCHECK;
+void store_claim_dispose(struct store_claim *c);
+
+/*
+ * Record that HEC took the batch (ack_id < 0: none).  *rows_out is the
+ * number of rows now `sent`; 0 means the lease was lost to another relay.
+ */
+int store_mark_sent(struct store *s,
+                    int64_t batch,
+                    const char *endpoint,
+                    const char *channel,
+                    int64_t ack_id,
+                    int lease_s,
+                    int *rows_out) RELAY_MUSTCHECK;
+
+/* Batches whose ack came back true (acked) or 200 without ack (!acked). */
+int store_mark_delivered(struct store *s,
+                         const int64_t *batches,
+                         size_t n,
+                         bool acked,
+                         int *rows_out) RELAY_MUSTCHECK;
+
+/* Prefix commit: these rows were indexed before a rejected event. */
+int store_mark_rows_delivered(struct store *s,
+                              int64_t batch,
+                              const int64_t *ids,
+                              size_t n) RELAY_MUSTCHECK;
+
+/* Dead-letter rows with a reason (and HEC's answer when there was one;
+ * http_status/hec_code < 0 and hec_text NULL mean none). */
+int store_fail_rows(struct store *s,
+                    int64_t batch,
+                    const int64_t *ids,
+                    size_t n,
+                    const char *reason,
+                    int http_status,
+                    int hec_code,
+                    const char *hec_text) RELAY_MUSTCHECK;
+
+/* Give the batch's in-flight rows back to pending and close it. */
+int store_release(struct store *s,
+                  int64_t batch,
+                  const char *outcome,
+                  const char *reason,
+                  bool duplicates_risked,
+                  int http_status,
+                  int hec_code,
+                  int *rows_out) RELAY_MUSTCHECK;
+
+/* Move `ids` of a claimed batch into a new batch; *new_batch 0 if the
+ * batch was no longer ours. */
+int store_split(struct store *s,
+                int64_t batch,
+                const int64_t *ids,
+                size_t n,
+                int64_t *new_batch) RELAY_MUSTCHECK;
+
+int store_heartbeat(struct store *s, int lease_s) RELAY_MUSTCHECK;
+
+/* A sent batch taken over for ack polling (ours after a restart, or a dead
+ * relay's whose lease expired). */
+struct store_adopted {
+	int64_t batch_id;
+	char endpoint[512];
+	char channel[40];
+	int64_t ack_id; /* -1: none recorded */
+	int n_events;
+	double sent_age_s; /* seconds since it was sent */
+};
+
+/*
+ * Release expired (and, at startup, our own unsent) batches and adopt sent
+ * ones; *out (free()) holds the adopted batches.
+ */
+int store_recover(struct store *s,
+                  int lease_s,
+                  bool startup,
+                  struct store_adopted **out,
+                  size_t *n_out) RELAY_MUSTCHECK;
+
+/* Delete delivered rows older than `days` (at most max_rows per kind). */
+int store_purge(struct store *s, int days, int max_rows, long *rows_out)
+        RELAY_MUSTCHECK;
+
+/* Pending rows and the oldest pending age (for metrics). */
+int store_backlog(struct store *s,
+                  long *pending,
+                  double *oldest_age_s) RELAY_MUSTCHECK;
+
+#endif
