@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "acks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+struct pending {
+	uint64_t ack_id;
+	int64_t batch_id;
+	int n_events;
+	int64_t sent_ms;
+};
+
+struct channel {
+	char guid[40];
+	size_t endpoint;
+	struct pending *v;
+	size_t n, cap;
+	bool polling;
+	bool issued_any;
+	uint64_t max_issued; /* highest ack id seen on this channel */
+	uint64_t epoch;
+	int delay_ms; /* current poll back-off */
+	int64_t next_poll_ms;
+};
+
+struct acks {
+	struct channel *ch;
+	size_t n_ch;
+	int min_poll_ms, max_poll_ms, timeout_ms;
+	int64_t *lost;
+	size_t n_lost;
+};
+
+struct acks *acks_new(int min_poll_ms, int max_poll_ms, int timeout_ms)
+{
+	struct acks *a = xcalloc(1, sizeof(*a));
+
+	a->min_poll_ms = min_poll_ms > 0 ? min_poll_ms : 1;
+	a->max_poll_ms =
+	        max_poll_ms > a->min_poll_ms ? max_poll_ms : a->min_poll_ms;
+	a->timeout_ms = timeout_ms;
+	return a;
+}
+
+void acks_free(struct acks *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n_ch; i++)
+		free(a->ch[i].v);
+	free(a->ch);
+	free(a->lost);
+	free(a);
+}
+
+int acks_channel(struct acks *a, size_t endpoint, const char *guid)
+{
+	struct channel *c;
+
+	for (size_t i = 0; i < a->n_ch; i++)
+		if (a->ch[i].endpoint == endpoint &&
+		    strcmp(a->ch[i].guid, guid) == 0)
+			return (int)i;
+	a->ch = xrealloc(a->ch, (a->n_ch + 1) * sizeof(*a->ch));
+	c = &a->ch[a->n_ch];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->guid, sizeof(c->guid), "%s", guid);
+	c->endpoint = endpoint;
+	c->delay_ms = a->min_poll_ms;
+	return (int)a->n_ch++;
+}
+
+const char *acks_channel_guid(const struct acks *a, int ch)
+{
+	return a->ch[ch].guid;
+}
+
+size_t acks_channel_endpoint(const struct acks *a, int ch)
+{
+	return a->ch[ch].endpoint;
+}
+
+static void lose_all(struct acks *a, struct channel *c)
+{
+	a->lost = xrealloc(a->lost, (a->n_lost + c->n) * sizeof(*a->lost));
+	for (size_t i = 0; i < c->n; i++)
+		a->lost[a->n_lost++] = c->v[i].batch_id;
+	c->n = 0;
+	c->epoch++; /* answers to polls in flight describe the old ids */
+}
+
+void acks_add(struct acks *a,
+              int ch,
+              uint64_t ack_id,
+              int64_t batch_id,
+              int n_events,
+              int64_t sent_ms,
+              int64_t now_ms)
+{
+	struct channel *c = &a->ch[ch];
+
+	if (c->issued_any && ack_id <= c->max_issued && c->n)
+		lose_all(a, c);
+	if (!c->issued_any || ack_id > c->max_issued)
+		c->max_issued = ack_id;
+	c->issued_any = true;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
+	}
+	c->v[c->n++] = (struct pending){ack_id, batch_id, n_events, sent_ms};
+	/* A fresh send: poll soon, whatever the back-off had reached. */
+	c->delay_ms = a->min_poll_ms;
+	if (c->n == 1 || now_ms + a->min_poll_ms < c->next_poll_ms)
+		c->next_poll_ms = now_ms + a->min_poll_ms;
+}
+
+size_t acks_pending_batches(const struct acks *a)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n_ch; i++)
+		n += a->ch[i].n;
+	return n;
+}
+
+size_t acks_pending_events(const struct acks *a)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n_ch; i++)
+		for (size_t j = 0; j < a->ch[i].n; j++)
+			n += (size_t)a->ch[i].v[j].n_events;
+	return n;
+}
+
+int acks_next_poll(struct acks *a,
+                   int64_t now_ms,
+                   uint64_t **ids,
+                   size_t *n,
+                   uint64_t *epoch)
+{
+	for (size_t i = 0; i < a->n_ch; i++) {
+		struct channel *c = &a->ch[i];
+
+		if (c->polling || !c->n || c->next_poll_ms > now_ms)
+			continue;
+		*ids = xmalloc(c->n * sizeof(**ids));
+		for (size_t j = 0; j < c->n; j++)
+			(*ids)[j] = c->v[j].ack_id;
+		*n = c->n;
+		*epoch = c->epoch;
+		c->polling = true;
+		return (int)i;
+	}
+	return -1;
+}
+
+static void
+reschedule(struct acks *a, struct channel *c, int64_t now_ms, bool progress)
+{
+	if (progress)
+		c->delay_ms = a->min_poll_ms;
+	else if (c->delay_ms < a->max_poll_ms)
+		c->delay_ms = c->delay_ms * 2 > a->max_poll_ms
+		                      ? a->max_poll_ms
+		                      : c->delay_ms * 2;
+	c->next_poll_ms = now_ms + c->delay_ms;
+}
+
+size_t acks_poll_done(struct acks *a,
+                      int ch,
+                      uint64_t epoch,
+                      const uint64_t *ids,
+                      const bool *acked,
+                      size_t n,
+                      int64_t now_ms,
+                      int64_t **batches)
+{
+	struct channel *c = &a->ch[ch];
+	size_t found = 0, keep = 0;
+
+	*batches = NULL;
+	c->polling = false;
+	if (epoch != c->epoch) {
+		reschedule(a, c, now_ms, true);
+		return 0;
+	}
+	*batches = xmalloc((c->n ? c->n : 1) * sizeof(**batches));
+	for (size_t j = 0; j < c->n; j++) {
+		bool hit = false;
+
+		for (size_t k = 0; k < n && !hit; k++)
+			hit = acked[k] && ids[k] == c->v[j].ack_id;
+		if (hit)
+			(*batches)[found++] = c->v[j].batch_id;
+		else
+			c->v[keep++] = c->v[j];
+	}
+	c->n = keep;
+	reschedule(a, c, now_ms, found > 0);
+	if (!found) {
+		free(*batches);
+		*batches = NULL;
+	}
+	return found;
+}
+
+void acks_poll_failed(struct acks *a, int ch, int64_t now_ms)
+{
+	struct channel *c = &a->ch[ch];
+
+	c->polling = false;
+	reschedule(a, c, now_ms, false);
+}
+
+size_t acks_take_expired(struct acks *a, int64_t now_ms, int64_t **batches)
+{
+	size_t found = 0, cap = 0;
+
+	*batches = NULL;
+	for (size_t i = 0; i < a->n_ch; i++) {
+		struct channel *c = &a->ch[i];
+		size_t keep = 0;
+
+		for (size_t j = 0; j < c->n; j++) {
+			if (c->v[j].sent_ms + a->timeout_ms > now_ms) {
+				c->v[keep++] = c->v[j];
+				continue;
+			}
+			if (found == cap) {
+				cap = cap ? cap * 2 : 8;
+				*batches = xrealloc(*batches,
+				                    cap * sizeof(**batches));
+			}
+			(*batches)[found++] = c->v[j].batch_id;
+		}
+		c->n = keep;
+	}
+	return found;
+}
+
+size_t acks_take_lost(struct acks *a, int64_t **batches)
+{
+	size_t n = a->n_lost;
+
+	*batches = a->lost;
+	a->lost = NULL;
+	a->n_lost = 0;
+	return n;
+}
+
+int64_t acks_next_deadline(const struct acks *a)
+{
+	int64_t best = -1;
+
+	for (size_t i = 0; i < a->n_ch; i++) {
+		const struct channel *c = &a->ch[i];
+
+		for (size_t j = 0; j < c->n; j++) {
+			int64_t t = c->v[j].sent_ms + a->timeout_ms;
+
+			if (best < 0 || t < best)
+				best = t;
+		}
+		if (c->n && !c->polling && (best < 0 || c->next_poll_ms < best))
+			best = c->next_poll_ms;
+	}
+	return best;
+}
