@@ -101,8 +101,13 @@ CREATE TRIGGER outbox_status_guard BEFORE UPDATE OF status ON clawdstrike.outbox
 	FOR EACH ROW
 	WHEN (OLD.status IS DISTINCT FROM NEW.status AND NOT (
 		(OLD.status = 'pending' AND NEW.status = 'sending') OR
-		(OLD.status = 'sending' AND NEW.status IN ('sent', 'delivered', 'pending', 'failed')) OR
-		(OLD.status = 'sent' AND NEW.status IN ('delivered', 'pending'))))
+		(OLD.status = 'sending' AND NEW.status IN ('sent', 'delivered', 'failed')) OR
+		(OLD.status = 'sent' AND NEW.status = 'delivered') OR
+		-- giving in-flight rows back is release()'s alone (it sets this
+		-- for its own duration): a broad operator UPDATE must not pull
+		-- rows out from under a relay and resend them uncounted
+		(OLD.status IN ('sending', 'sent') AND NEW.status = 'pending'
+		 AND coalesce(current_setting('clawdstrike.in_release', true), '') = 'on')))
 	EXECUTE FUNCTION clawdstrike.outbox_status_guard();
 
 -- A row may not change its identity or its event after the fact.

@@ -159,6 +159,8 @@ CREATE OR REPLACE FUNCTION clawdstrike.release(batch bigint, outcome text, reaso
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, clawdstrike
+-- lets the status guard tell this from an operator's UPDATE (20_outbox.sql)
+SET clawdstrike.in_release = 'on'
 AS $$
 DECLARE
 	n integer;

@@ -2,7 +2,7 @@
 -- them, and the guards: illegal moves raise 23514, and a function called
 -- with a stale batch id cannot move rows a newer batch owns.
 BEGIN;
-SELECT plan(84);
+SELECT plan(87);
 
 DELETE FROM clawdstrike.outbox;
 DELETE FROM clawdstrike.batch;
@@ -226,7 +226,10 @@ INSERT INTO illegal (row_key, from_s, to_s) VALUES
 	('p3', 'failed', 'sending'),
 	('p3', 'failed', 'sent'),
 	('x_sent', 'sent', 'sending'),
-	('x_sent', 'sent', 'failed');
+	('x_sent', 'sent', 'failed'),
+	-- only release() gives in-flight rows back, never a plain UPDATE
+	('x_sending', 'sending', 'pending'),
+	('x_sent', 'sent', 'pending');
 SELECT throws_ok(
 	format('UPDATE clawdstrike.outbox SET status = %L WHERE id = %s', to_s, pg_temp.r(row_key)),
 	'23514',
@@ -234,8 +237,10 @@ SELECT throws_ok(
 	       pg_temp.r(row_key), from_s, to_s),
 	format('illegal move %s -> %s raises 23514', from_s, to_s))
   FROM illegal ORDER BY n;
-SELECT is((SELECT array_agg(pg_temp.st(k) ORDER BY k) FROM unnest(ARRAY['p1', 'p3', 'x_pending', 'x_sent']) k),
-	  ARRAY['delivered', 'failed', 'pending', 'sent'], 'the rows kept their status');
+SELECT is((SELECT array_agg(pg_temp.st(k) ORDER BY k) FROM unnest(ARRAY['p1', 'p3', 'x_pending', 'x_sending', 'x_sent']) k),
+	  ARRAY['delivered', 'failed', 'pending', 'sending', 'sent'], 'the rows kept their status');
+SELECT isnt(coalesce(current_setting('clawdstrike.in_release', true), ''), 'on',
+	    'release() does not leave its marker set after it returns');
 -- Moves that bypass the relay functions still meet the row constraints.
 SELECT throws_ok(format('UPDATE clawdstrike.outbox SET status = ''delivered'' WHERE id = %s',
 			pg_temp.r('x_sending')), '23514',
