@@ -19,7 +19,20 @@ struct cli_ctx {
 	const char *prog;        /* argv[0] for messages */
 };
 
+#include <stdbool.h>
+
+struct config;
 struct db;
+
+/*
+ * Load the configuration (ctx->config_path; the embedded defaults when the
+ * default path has no file), set the log level and log its warnings.
+ * `delivery` also checks what delivering needs (HEC URL, token source).
+ * On failure prints the message and returns CLI_USAGE.
+ */
+int cli_load_config(const struct cli_ctx *ctx,
+                    struct config **out,
+                    bool delivery);
 
 /*
  * Connect to the configured database; on failure print the reason to
@@ -31,6 +44,7 @@ int cli_connect(const struct cli_ctx *ctx, struct db **out);
 /* True (and prints `help`) when argv asks for a command's --help. */
 int cli_wants_help(int argc, char **argv, const char *help);
 
+int cmd_run(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_migrate(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(const struct cli_ctx *ctx, int argc, char **argv);
 

@@ -5,21 +5,47 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "db.h"
+#include "util/log.h"
+
+int cli_load_config(const struct cli_ctx *ctx,
+                    struct config **out,
+                    bool delivery)
+{
+	int rc;
+
+	/* Without a file at the default path the embedded defaults apply
+	 * (libpq's PG* variables for the database); a path that was asked
+	 * for must exist. */
+	if (!ctx->config_explicit && access(ctx->config_path, F_OK) != 0)
+		rc = config_load_string(out, "", ctx->config_path);
+	else
+		rc = config_load(out, ctx->config_path);
+	if (!rc && delivery)
+		rc = config_check_delivery(*out);
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", ctx->prog, relay_error_last());
+		config_free(*out);
+		*out = NULL;
+		return CLI_USAGE;
+	}
+	log_set_level((*out)->log.level);
+	for (size_t i = 0; i < (*out)->warnings.n; i++)
+		log_warn("configuration warning", "warning=\"%s\"",
+		         (*out)->warnings.v[i]);
+	return CLI_OK;
+}
 
 int cli_connect(const struct cli_ctx *ctx, struct db **out)
 {
-	const char *url = "";
-	int rc;
+	struct config *cfg = NULL;
+	int rc = cli_load_config(ctx, &cfg, false);
 
-	/* Until the configuration loader lands, an absent default file means
-	 * libpq's environment; an explicit path must exist. */
-	if (ctx->config_explicit && access(ctx->config_path, R_OK) != 0) {
-		fprintf(stderr, "%s: cannot read configuration %s\n", ctx->prog,
-		        ctx->config_path);
-		return CLI_USAGE;
-	}
-	rc = db_connect(out, url, "clawdstrike-relay");
+	if (rc)
+		return rc;
+	rc = db_connect(out, cfg->database.url, "clawdstrike-relay");
+	config_free(cfg);
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", ctx->prog, relay_error_last());
 		return CLI_RUNTIME;

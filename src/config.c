@@ -441,8 +441,10 @@ static size_t key_index(const struct key *k)
 
 static void strlist_add(struct config_strlist *l, const char *s)
 {
-	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	/* Keep v NULL-terminated so it can serve as a plain string array. */
+	l->v = xrealloc(l->v, (l->n + 2) * sizeof(*l->v));
 	l->v[l->n++] = xstrdup(s);
+	l->v[l->n] = NULL;
 }
 
 static void strlist_clear(struct config_strlist *l)

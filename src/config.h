@@ -40,7 +40,7 @@
 #define CONFIG_DEFAULT_PATH "/etc/clawdstrike/relay.yaml"
 #define CONFIG_PATH_ENV "CLAWDSTRIKE_RELAY_CONFIG"
 
-/* A list of owned strings. */
+/* A list of owned strings; v is NULL-terminated (or NULL when empty). */
 struct config_strlist {
 	char **v;
 	size_t n;

@@ -11,10 +11,6 @@
 
 #include "cli.h"
 
-#ifndef RELAY_VERSION
-#define RELAY_VERSION "0.0.0"
-#endif
-
 #define DEFAULT_CONFIG "/etc/clawdstrike/relay.yaml"
 
 struct command {
@@ -24,6 +20,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+        {"run", cmd_run,
+         "deliver events from the outbox to Splunk HEC (the daemon)"},
         {"migrate", cmd_migrate,
          "apply the embedded migrations/ and sql/ (idempotent)"},
         {"status", cmd_status,
@@ -79,7 +77,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return CLI_OK;
 		case 'V':
-			printf("clawdstrike-relay %s\n", RELAY_VERSION);
+			printf("clawdstrike-relay %s\n", RELAY_VERSION_STRING);
 			return CLI_OK;
 		default:
 			usage(stderr);

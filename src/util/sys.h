@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sys: the few things the relay asks of the operating system — a
+ * monotonic clock, randomness, GUIDs, reading a secret file.  Pure modules
+ * take their results as parameters instead of calling these.
+ */
+#ifndef RELAY_SYS_H
+#define RELAY_SYS_H
+
+#include <stdint.h>
+
+#include "util/err.h"
+
+/* Milliseconds on the monotonic clock. */
+int64_t sys_now_ms(void);
+
+/* A uniform random 32-bit value (getrandom). */
+uint32_t sys_random_u32(void);
+
+/* A random (version 4) GUID, lower-case, 36 characters + NUL. */
+void sys_uuid_v4(char out[37]);
+
+/*
+ * Read a small secret file (a token), trimming surrounding white space.
+ * *out is a new string (free it); RELAY_ERR names the file, never the
+ * content.
+ */
+int sys_read_secret(char **out, const char *path) RELAY_MUSTCHECK;
+
+#endif
