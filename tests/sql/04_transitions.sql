@@ -2,7 +2,7 @@
 -- them, and the guards: illegal moves raise 23514, and a function called
 -- with a stale batch id cannot move rows a newer batch owns.
 BEGIN;
-SELECT plan(87);
+SELECT plan(88);
 
 DELETE FROM clawdstrike.outbox;
 DELETE FROM clawdstrike.batch;
@@ -74,6 +74,9 @@ SELECT is(clawdstrike.mark_sent(pg_temp.b('b1'), 'https://hec-2:8088',
 	'mark_sent of a batch that is not claimed (already sent) returns 0');
 SELECT is((SELECT endpoint || ' ' || ack_id FROM clawdstrike.batch WHERE id = pg_temp.b('b1')),
 	  'https://hec-1:8088 17', 'and changes nothing');
+SELECT is(clawdstrike.mark_sent(pg_temp.b('b1'), 'https://hec-1:8088',
+	'6f1a2c8e-0000-4000-8000-000000000001', 17, 300), 4,
+	'repeating mark_sent with the same channel and ack id (answer lost) finds its own result');
 SELECT is(clawdstrike.mark_sent(-1, 'https://hec-1:8088', NULL, NULL, 300), 0,
 	  'mark_sent of an unknown batch returns 0');
 
