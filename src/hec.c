@@ -746,6 +746,7 @@ static void copy_opts(struct hec *hec, const struct hec_opts *o)
 	hec->gzip = o->gzip;
 	/* 0 is "unset" in a zeroed struct: level 1, the fast default. */
 	hec->gzip_level = o->gzip_level ? o->gzip_level : 1;
+	/* 0 keeps curl's meaning: no overall limit, 300 s to connect. */
 	hec->timeout_ms = o->timeout_ms;
 	hec->connect_timeout_ms = o->connect_timeout_ms;
 	hec->ca = dup_or_null(o->ca_cert_path);
