@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * options: getopt_long table and range-checked values.  See options.h.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "util/xalloc.h"
+
+enum {
+	OPT_LISTEN = 256,
+	OPT_TOKEN,
+	OPT_ACK,
+	OPT_ACK_DELAY,
+	OPT_OUTPUT,
+	OPT_PORT_FILE,
+	OPT_MAX_CONTENT,
+	OPT_MAX_EVENT,
+	OPT_ACK_IDLE,
+	OPT_MAX_CHANNELS,
+	OPT_MAX_ACKS,
+	OPT_THREADS,
+	OPT_HEALTH_TOKEN,
+	OPT_CODE7_EXACT,
+	OPT_UNKNOWN_KEYS,
+	OPT_RAW_CHANNEL,
+	OPT_NO_CONTROL,
+	OPT_BUSY,
+	OPT_THROTTLE,
+	OPT_DROP,
+	OPT_LATENCY,
+	OPT_RETRY_AFTER,
+	OPT_HEALTH,
+	OPT_SEED,
+	OPT_LOG_LEVEL,
+	OPT_HELP
+};
+
+static const struct option longopts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"token", required_argument, NULL, OPT_TOKEN},
+        {"ack", no_argument, NULL, OPT_ACK},
+        {"ack-delay-ms", required_argument, NULL, OPT_ACK_DELAY},
+        {"output", required_argument, NULL, OPT_OUTPUT},
+        {"port-file", required_argument, NULL, OPT_PORT_FILE},
+        {"max-content-length", required_argument, NULL, OPT_MAX_CONTENT},
+        {"max-event-size", required_argument, NULL, OPT_MAX_EVENT},
+        {"ack-idle-timeout-s", required_argument, NULL, OPT_ACK_IDLE},
+        {"max-channels", required_argument, NULL, OPT_MAX_CHANNELS},
+        {"max-acks-per-channel", required_argument, NULL, OPT_MAX_ACKS},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"health-checks-token", no_argument, NULL, OPT_HEALTH_TOKEN},
+        {"code7-exact", no_argument, NULL, OPT_CODE7_EXACT},
+        {"unknown-keys", required_argument, NULL, OPT_UNKNOWN_KEYS},
+        {"raw-requires-channel", no_argument, NULL, OPT_RAW_CHANNEL},
+        {"no-control", no_argument, NULL, OPT_NO_CONTROL},
+        {"busy-rate", required_argument, NULL, OPT_BUSY},
+        {"throttle-rate", required_argument, NULL, OPT_THROTTLE},
+        {"drop-rate", required_argument, NULL, OPT_DROP},
+        {"latency-ms", required_argument, NULL, OPT_LATENCY},
+        {"retry-after-s", required_argument, NULL, OPT_RETRY_AFTER},
+        {"health", required_argument, NULL, OPT_HEALTH},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0}};
+
+static const char usage_text[] =
+        "Usage: hec-emulator --token TOKEN[,OPT...] [options]\n"
+        "\n"
+        "A Splunk HTTP Event Collector (HEC) emulator.\n"
+        "\n"
+        "  --listen ADDR:PORT        listen address (default 127.0.0.1:8088;\n"
+        "                            port 0 picks a free port)\n"
+        "  --token SPEC              a valid token, repeatable. SPEC is\n"
+        "                            TOKEN[,name=N][,ack=on|off][,index=I]\n"
+        "                            [,indexes=A:B][,sourcetype=S][,source=S]\n"
+        "                            [,disabled][,query-auth]\n"
+        "  --ack                     indexer acknowledgement on for every\n"
+        "                            token (unless the token says ack=off)\n"
+        "  --ack-delay-ms N          an ack reads true N ms after indexing\n"
+        "                            (default 0)\n"
+        "  --output FILE             append what was indexed as JSON Lines\n"
+        "                            (\"-\": stdout)\n"
+        "  --port-file FILE          write the bound port here once listening\n"
+        "  --max-content-length N    request body limit in bytes, checked on\n"
+        "                            the wire and after gunzip: 413\n"
+        "                            (default 838860800)\n"
+        "  --max-event-size N        one envelope's limit in bytes: 400 code 6\n"
+        "                            (default 5242880)\n"
+        "  --ack-idle-timeout-s N    drop channels idle this long (default\n"
+        "                            600; 0: never)\n"
+        "  --max-channels N          ack channels before 503 code 9\n"
+        "                            (default 1000000)\n"
+        "  --max-acks-per-channel N  pending ack ids per channel before 503\n"
+        "                            code 9 (default 1000000)\n"
+        "  --threads N               worker threads (default 0: one thread\n"
+        "                            per connection)\n"
+        "  --health-checks-token     health answers 400 code 21/22 for a bad\n"
+        "                            or disabled token (the docs); default\n"
+        "                            ignores the token (Splunk 8.2.4)\n"
+        "  --code7-exact             report code 7 at the bad envelope, not\n"
+        "                            one past it as Splunk 10.4 does\n"
+        "  --unknown-keys MODE       stop (Splunk 10.4, default), ignore or\n"
+        "                            reject (400 code 6)\n"
+        "  --raw-requires-channel    raw needs a channel even on non-ack\n"
+        "                            tokens (Vector's emulation)\n"
+        "  --no-control              disable /emulator/... (control API)\n"
+        "  --busy-rate R             answer 503 code 9 to this share of\n"
+        "                            event/raw requests (0..1)\n"
+        "  --throttle-rate R         answer 429 code 26 to this share\n"
+        "  --drop-rate R             index, then close without answering\n"
+        "  --latency-ms N            delay every collector answer by N ms\n"
+        "  --retry-after-s N         send Retry-After on injected 503/429\n"
+        "  --health STATE            ok, queues_full, ack_unavailable,\n"
+        "                            shutting_down\n"
+        "  --seed N                  seed for the fault draws\n"
+        "  --log-level LEVEL         error, warn, info (default), debug\n"
+        "  --help                    this text\n"
+        "\n"
+        "Control API (loopback clients only): GET /emulator/counters,\n"
+        "GET|POST /emulator/faults, POST /emulator/restart,\n"
+        "GET|POST /emulator/tokens. See tools/hec-emulator/README.md.\n";
+
+static int
+parse_u64(const char *name, const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v > max)
+		return relay_error_set("--%s: expected an integer 0..%llu, "
+		                       "got \"%s\"",
+		                       name, (unsigned long long)max, s);
+	*out = v;
+	return 0;
+}
+
+static int parse_rate(const char *name, const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || end == s || *end || *out < 0 || *out > 1)
+		return relay_error_set("--%s: expected a number 0..1, got "
+		                       "\"%s\"",
+		                       name, s);
+	return 0;
+}
+
+static int parse_unknown(const char *s, enum unknown_keys *out)
+{
+	if (!strcmp(s, "stop"))
+		*out = UNKNOWN_KEYS_STOP;
+	else if (!strcmp(s, "ignore"))
+		*out = UNKNOWN_KEYS_IGNORE;
+	else if (!strcmp(s, "reject"))
+		*out = UNKNOWN_KEYS_REJECT;
+	else
+		return relay_error_set(
+		        "--unknown-keys: stop, ignore or reject");
+	return 0;
+}
+
+static void set_defaults(struct emu_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	tokens_init(&o->tokens);
+	o->listen = xstrdup("127.0.0.1:8088");
+	o->max_content_length = 838860800;
+	o->max_event_size = 5242880;
+	o->ack_idle_s = 600;
+	o->max_channels = 1000000;
+	o->max_acks_per_channel = 1000000;
+	o->control = true;
+	o->seed = 1;
+	o->log_level = LOG_INFO;
+}
+
+static void set_str(char **slot, const char *v)
+{
+	free(*slot);
+	*slot = xstrdup(v);
+}
+
+/* Options that take a number. */
+static int apply_number(struct emu_options *o, int opt, const char *arg)
+{
+	const char *name = "";
+	uint64_t v = 0;
+	int rc;
+
+	for (const struct option *lo = longopts; lo->name; lo++) {
+		if (lo->val == opt)
+			name = lo->name;
+	}
+	rc = parse_u64(name, arg, opt == OPT_SEED ? UINT64_MAX : 1ULL << 40,
+	               &v);
+	if (rc)
+		return rc;
+	switch (opt) {
+	case OPT_ACK_DELAY:
+		o->faults.ack_delay_ms =
+		        (unsigned)(v > 86400000 ? 86400000 : v);
+		break;
+	case OPT_MAX_CONTENT:
+		o->max_content_length = (size_t)v;
+		break;
+	case OPT_MAX_EVENT:
+		o->max_event_size = (size_t)v;
+		break;
+	case OPT_ACK_IDLE:
+		o->ack_idle_s = v;
+		break;
+	case OPT_MAX_CHANNELS:
+		o->max_channels = (size_t)v;
+		break;
+	case OPT_MAX_ACKS:
+		o->max_acks_per_channel = (size_t)v;
+		break;
+	case OPT_THREADS:
+		o->threads = (unsigned)(v > 256 ? 256 : v);
+		break;
+	case OPT_LATENCY:
+		o->faults.latency_ms = (unsigned)(v > 86400000 ? 86400000 : v);
+		break;
+	case OPT_RETRY_AFTER:
+		o->faults.retry_after_s = (unsigned)(v > 86400 ? 86400 : v);
+		break;
+	default:
+		o->seed = v;
+		break;
+	}
+	return 0;
+}
+
+static int apply_other(struct emu_options *o, int opt, const char *arg)
+{
+	enum log_level lvl;
+
+	switch (opt) {
+	case OPT_BUSY:
+		return parse_rate("busy-rate", arg, &o->faults.busy_rate);
+	case OPT_THROTTLE:
+		return parse_rate("throttle-rate", arg,
+		                  &o->faults.throttle_rate);
+	case OPT_DROP:
+		return parse_rate("drop-rate", arg, &o->faults.drop_rate);
+	case OPT_HEALTH:
+		o->faults.health = health_parse(arg);
+		if (o->faults.health < 0)
+			return relay_error_set("--health: ok, queues_full, "
+			                       "ack_unavailable or "
+			                       "shutting_down");
+		return 0;
+	case OPT_UNKNOWN_KEYS:
+		return parse_unknown(arg, &o->unknown);
+	case OPT_LOG_LEVEL:
+		if (log_level_parse(arg, &lvl) != 0)
+			return relay_error_set("--log-level: error, warn, "
+			                       "info or debug");
+		o->log_level = (int)lvl;
+		return 0;
+	default:
+		return apply_number(o, opt, arg);
+	}
+}
+
+static int apply(struct emu_options *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_LISTEN:
+		set_str(&o->listen, arg);
+		return 0;
+	case OPT_TOKEN:
+		return tokens_add(&o->tokens, arg);
+	case OPT_ACK:
+		o->tokens.ack_all = true;
+		return 0;
+	case OPT_OUTPUT:
+		set_str(&o->output, arg);
+		return 0;
+	case OPT_PORT_FILE:
+		set_str(&o->port_file, arg);
+		return 0;
+	case OPT_HEALTH_TOKEN:
+		o->health_checks_token = true;
+		return 0;
+	case OPT_CODE7_EXACT:
+		o->code7_exact = true;
+		return 0;
+	case OPT_RAW_CHANNEL:
+		o->raw_requires_channel = true;
+		return 0;
+	case OPT_NO_CONTROL:
+		o->control = false;
+		return 0;
+	default:
+		return apply_other(o, opt, arg);
+	}
+}
+
+int options_parse(struct emu_options *o, int argc, char **argv)
+{
+	int opt;
+
+	set_defaults(o);
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt == OPT_HELP) {
+			fputs(usage_text, stdout);
+			return OPTIONS_EXIT_OK;
+		}
+		if (opt == '?' || opt == ':') {
+			relay_error_set("unknown option or missing value: %s "
+			                "(see --help)",
+			                argv[optind - 1]);
+			return RELAY_EINVAL;
+		}
+		if (apply(o, opt, optarg) != 0)
+			return RELAY_EINVAL;
+	}
+	if (optind < argc) {
+		relay_error_set("unexpected argument \"%s\"", argv[optind]);
+		return RELAY_EINVAL;
+	}
+	if (o->tokens.n == 0) {
+		relay_error_set("at least one --token is required");
+		return RELAY_EINVAL;
+	}
+	return OPTIONS_RUN;
+}
+
+void options_dispose(struct emu_options *o)
+{
+	free(o->listen);
+	free(o->output);
+	free(o->port_file);
+	tokens_dispose(&o->tokens);
+}
