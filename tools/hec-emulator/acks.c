@@ -305,17 +305,6 @@ void acks_query(struct acks *a,
 	pthread_mutex_unlock(&a->lock);
 }
 
-void acks_touch(struct acks *a, const struct channel_id *ch, uint64_t now_ms)
-{
-	struct channel *c;
-
-	pthread_mutex_lock(&a->lock);
-	c = find_or_add(a, ch);
-	if (c)
-		c->last_used_ms = now_ms;
-	pthread_mutex_unlock(&a->lock);
-}
-
 size_t acks_restart(struct acks *a)
 {
 	size_t lost;

@@ -86,9 +86,6 @@ void acks_query(struct acks *a,
                 bool *out,
                 uint64_t now_ms);
 
-/* Touch a channel that took a request on a non-ack token. */
-void acks_touch(struct acks *a, const struct channel_id *ch, uint64_t now_ms);
-
 /* Forget every channel and pending id (a restart); returns ids lost. */
 size_t acks_restart(struct acks *a);
 

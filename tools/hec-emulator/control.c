@@ -37,6 +37,8 @@ static void get_counters(struct emu *emu, struct reply *r)
 {
 	struct acks_stats st;
 
+	/* Idle cleanup is lazy (on requests); make the gauges current. */
+	acks_sweep(emu->acks, emu_now_ms());
 	acks_get_stats(emu->acks, &st);
 	answer_string(r, counters_to_json(&emu->counters, &st,
 	                                  emu_now_ms() - emu->started_ms));
