@@ -7,6 +7,16 @@
 
 #include "util/xalloc.h"
 
+/*
+ * Answers to concurrent requests on one channel complete in any order, so
+ * an ack id somewhat below the highest one seen is normal: id x can arrive
+ * after id y > x only if x's request was in flight while y was issued, and
+ * at most relay.max_in_flight (<= 256) requests are in flight.  An id
+ * further below than that, or one already pending, means HEC reset the
+ * channel.
+ */
+#define ACK_REORDER_WINDOW 256
+
 struct pending {
 	uint64_t ack_id;
 	int64_t batch_id;
@@ -102,8 +112,12 @@ void acks_add(struct acks *a,
               int64_t now_ms)
 {
 	struct channel *c = &a->ch[ch];
+	bool reused = false;
 
-	if (c->issued_any && ack_id <= c->max_issued && c->n)
+	for (size_t i = 0; i < c->n && !reused; i++)
+		reused = c->v[i].ack_id == ack_id;
+	if (c->n && (reused || (c->issued_any &&
+	                        ack_id + ACK_REORDER_WINDOW <= c->max_issued)))
 		lose_all(a, c);
 	if (!c->issued_any || ack_id > c->max_issued)
 		c->max_issued = ack_id;

@@ -357,7 +357,9 @@ int store_recover(struct store *s,
 	rc = exec(s, &r,
 	          "SELECT batch_id, endpoint, channel, coalesce(ack_id, -1),"
 	          " n_events, extract(epoch FROM now() - sent_at)"
-	          " FROM clawdstrike.recover($1, $2::integer, $3::boolean)",
+	          " FROM clawdstrike.recover($1, $2::integer, $3::boolean)"
+	          /* ack ids in issue order per channel (acks_add) */
+	          " ORDER BY channel, ack_id",
 	          3, params);
 	if (rc)
 		return rc;

@@ -104,11 +104,35 @@ static void test_acks__reset_loses_pending_and_ignores_old_answers(void)
 	acks_free(a);
 }
 
+/* Concurrent requests on one channel: their answers (ack ids) may be
+ * processed out of order; that is not a reset. */
+static void test_acks__out_of_order_ids_are_not_a_reset(void)
+{
+	struct acks *a = acks_new(10, 100, 300000);
+	int ch = acks_channel(a, 0, G1);
+	int64_t *b = NULL;
+
+	acks_add(a, ch, 3, 13, 1, 0, 0);
+	acks_add(a, ch, 1, 11, 1, 0, 0);
+	acks_add(a, ch, 2, 12, 1, 0, 0);
+	acks_add(a, ch, 0, 10, 1, 0, 0);
+	CHECK_INT(acks_take_lost(a, &b), 0);
+	CHECK_INT(acks_pending_batches(a), 4);
+	/* An id far below the highest one is a reset. */
+	acks_add(a, ch, 1000, 14, 1, 0, 0);
+	acks_add(a, ch, 5, 15, 1, 0, 0);
+	CHECK_INT(acks_take_lost(a, &b), 5);
+	free(b);
+	CHECK_INT(acks_pending_batches(a), 1);
+	acks_free(a);
+}
+
 int main(void)
 {
 	UNIT_RUN(test_acks__poll_soon_then_back_off);
 	UNIT_RUN(test_acks__true_delivers_once);
 	UNIT_RUN(test_acks__timeout);
 	UNIT_RUN(test_acks__reset_loses_pending_and_ignores_old_answers);
+	UNIT_RUN(test_acks__out_of_order_ids_are_not_a_reset);
 	return unit_finish();
 }
