@@ -352,33 +352,16 @@ static void next_step(struct worker *w,
 	}
 }
 
-int main(int argc, char **argv)
+/* Drive every worker until sending time is over and acks are drained. */
+static void run(CURLM *multi,
+                const struct config *c,
+                struct body *bodies,
+                struct stats *st,
+                double t_send_end,
+                double t_end)
 {
-	struct config c;
-	struct body bodies[N_BODIES];
-	struct stats st = {0};
-	uint64_t seed = 42;
-	long seq = 0;
-	CURLM *multi;
-	struct worker *w;
-	double t0, t_end, t_send_end, elapsed;
-	int running = 0, busy;
+	int running = 0, busy = c->connections;
 
-	parse(&c, argc, argv);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	for (int i = 0; i < N_BODIES; i++)
-		make_body(&bodies[i], &c, &seed, &seq);
-	multi = curl_multi_init();
-	w = calloc((size_t)c.connections, sizeof(*w));
-	for (int i = 0; i < c.connections; i++) {
-		worker_init(&w[i], &c, &seed);
-		start_send(&w[i], &c, bodies);
-		curl_multi_add_handle(multi, w[i].easy);
-	}
-	t0 = now_s();
-	t_send_end = t0 + c.duration;
-	t_end = t_send_end + 10; /* drain acks for up to 10 s more */
-	busy = c.connections;
 	while (busy > 0 && now_s() < t_end) {
 		CURLMsg *m;
 		int left;
@@ -398,19 +381,47 @@ int main(int argc, char **argv)
 			                  CURLINFO_RESPONSE_CODE, &status);
 			curl_multi_remove_handle(multi, x->easy);
 			if (m->data.result != CURLE_OK)
-				st.errors++;
+				st->errors++;
 			else if (x->phase == SENDING)
-				on_sent(x, &c, status, &st,
+				on_sent(x, c, status, st,
 				        &bodies[(x->next_body - 1) % N_BODIES]);
 			else
-				on_polled(x, &c, &st);
-			next_step(x, &c, bodies, t < t_send_end, t);
+				on_polled(x, c, st);
+			next_step(x, c, bodies, t < t_send_end, t);
 			if (x->phase == IDLE)
 				busy--;
 			else
 				curl_multi_add_handle(multi, x->easy);
 		}
 	}
+}
+
+int main(int argc, char **argv)
+{
+	struct config c;
+	struct body bodies[N_BODIES];
+	struct stats st = {0};
+	uint64_t seed = 42;
+	long seq = 0;
+	CURLM *multi;
+	struct worker *w;
+	double t0, t_end, t_send_end, elapsed;
+
+	parse(&c, argc, argv);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	for (int i = 0; i < N_BODIES; i++)
+		make_body(&bodies[i], &c, &seed, &seq);
+	multi = curl_multi_init();
+	w = calloc((size_t)c.connections, sizeof(*w));
+	for (int i = 0; i < c.connections; i++) {
+		worker_init(&w[i], &c, &seed);
+		start_send(&w[i], &c, bodies);
+		curl_multi_add_handle(multi, w[i].easy);
+	}
+	t0 = now_s();
+	t_send_end = t0 + c.duration;
+	t_end = t_send_end + 10; /* drain acks for up to 10 s more */
+	run(multi, &c, bodies, &st, t_send_end, t_end);
 	elapsed = now_s() - t0;
 	if (elapsed > c.duration)
 		elapsed = c.duration; /* rates over the sending window */

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2034  # variables are for the test scripts
 # Shared helpers for the emulator tests (sourced, not run).
 #
 # Each test script starts its own hec-emulator on a free port (port 0 plus

@@ -50,7 +50,6 @@ check "latency applied ($(((END - START) / 1000000)) ms)" \
 faults '{"latency_ms":0}'
 
 # Drop: indexed and acked, but the client never hears back.
-N=$(indexed)
 faults '{"drop_next":1}'
 post $E T1 '{"event":"dropped"}' "${CHH[@]}"
 check "no answer (curl: empty reply)" test "$CURL_RC" -eq 52
@@ -80,14 +79,17 @@ eq "index survives a restart" "$(jout '[.[].event] | index("before restart") != 
 # Health states (optionally ?ack=true).
 req GET $H
 expect "healthy" 200 17
-for s in "queues_full 18 20" "ack_unavailable 17 19" "shutting_down 23 23"; do
-	set -- $s
-	faults "{\"health\":\"$1\"}"
+while read -r state plain withack; do
+	faults "{\"health\":\"$state\"}"
 	req GET $H
-	expect "health $1" "$([ "$2" = 17 ] && echo 200 || echo 503)" "$2"
+	expect "health $state" "$([ "$plain" = 17 ] && echo 200 || echo 503)" "$plain"
 	req GET "$H/1.0?ack=true"
-	expect "health $1 with ack=true" 503 "$3"
-done
+	expect "health $state with ack=true" 503 "$withack"
+done <<'STATES'
+queues_full 18 20
+ack_unavailable 17 19
+shutting_down 23 23
+STATES
 faults '{"health":"ok"}'
 req GET "$H?ack=true"
 expect "healthy again" 200 17
