@@ -193,33 +193,45 @@ size_t acks_poll_done(struct acks *a,
                       const bool *acked,
                       size_t n,
                       int64_t now_ms,
-                      int64_t **batches)
+                      int64_t **batches,
+                      int64_t **sent_ms)
 {
 	struct channel *c = &a->ch[ch];
 	size_t found = 0, keep = 0;
 
 	*batches = NULL;
+	if (sent_ms)
+		*sent_ms = NULL;
 	c->polling = false;
 	if (epoch != c->epoch) {
 		reschedule(a, c, now_ms, true);
 		return 0;
 	}
 	*batches = xmalloc((c->n ? c->n : 1) * sizeof(**batches));
+	if (sent_ms)
+		*sent_ms = xmalloc((c->n ? c->n : 1) * sizeof(**sent_ms));
 	for (size_t j = 0; j < c->n; j++) {
 		bool hit = false;
 
 		for (size_t k = 0; k < n && !hit; k++)
 			hit = acked[k] && ids[k] == c->v[j].ack_id;
-		if (hit)
-			(*batches)[found++] = c->v[j].batch_id;
-		else
+		if (!hit) {
 			c->v[keep++] = c->v[j];
+			continue;
+		}
+		if (sent_ms)
+			(*sent_ms)[found] = c->v[j].sent_ms;
+		(*batches)[found++] = c->v[j].batch_id;
 	}
 	c->n = keep;
 	reschedule(a, c, now_ms, found > 0);
 	if (!found) {
 		free(*batches);
 		*batches = NULL;
+		if (sent_ms) {
+			free(*sent_ms);
+			*sent_ms = NULL;
+		}
 	}
 	return found;
 }

@@ -64,7 +64,8 @@ int acks_next_poll(struct acks *a,
 
 /*
  * A poll answered: returns the batches delivered (ids answered true) in
- * *batches (caller frees) and removes them.  Answers from an older epoch
+ * *batches (caller frees) and removes them; *sent_ms (if sent_ms is not
+ * NULL; caller frees) gets each one's send time.  Answers from an older epoch
  * are ignored (returns 0).
  */
 size_t acks_poll_done(struct acks *a,
@@ -74,7 +75,8 @@ size_t acks_poll_done(struct acks *a,
                       const bool *acked,
                       size_t n,
                       int64_t now_ms,
-                      int64_t **batches);
+                      int64_t **batches,
+                      int64_t **sent_ms);
 
 /* A poll failed (no answer, or an error status): back off. */
 void acks_poll_failed(struct acks *a, int ch, int64_t now_ms);

@@ -26,6 +26,8 @@
 #include "config.h"
 #include "event.h"
 #include "hec.h"
+#include "httpd.h"
+#include "metrics.h"
 #include "pace.h"
 #include "store.h"
 #include "util/buf.h"
@@ -44,6 +46,8 @@
 /* Background upkeep intervals. */
 #define PURGE_EVERY_MS 60000
 #define STATS_EVERY_MS 10000
+#define HEALTH_EVERY_MS 30000
+#define GAUGE_EVERY_MS 2000
 /* Longest wait for acks during a graceful shutdown. */
 #define SHUTDOWN_ACK_WAIT_MS 30000
 
@@ -66,11 +70,6 @@ struct ackpoll {
 	size_t n;
 };
 
-struct relay_stats {
-	uint64_t claimed, sent, delivered, failed, released;
-	uint64_t duplicates_risked, batches_ok, batches_retried;
-};
-
 struct relay {
 	const struct config *cfg;
 	struct relay_signals *sig;
@@ -88,13 +87,20 @@ struct relay {
 	int64_t next_claim_ms;
 	int idle_ms;
 	int64_t next_heartbeat_ms, next_recover_ms, next_purge_ms;
-	int64_t next_stats_ms;
+	int64_t next_stats_ms, next_health_ms, next_gauge_ms;
 	int64_t shutdown_deadline_ms; /* 0 until a stop is requested */
 	bool adopted_unpolled; /* hold claims until adopted acks were polled */
 	bool auth_failed;
 	size_t max_pending_events;
-	struct relay_stats st;
+	struct metrics m;
+	struct httpd *httpd;
 };
+
+/* Relaxed atomic add to a metrics counter. */
+#define COUNT(r, field, n)                                                     \
+	atomic_fetch_add_explicit(&(r)->m.field, (uint_fast64_t)(n),           \
+	                          memory_order_relaxed)
+#define GET(r, field) atomic_load_explicit(&(r)->m.field, memory_order_relaxed)
 
 /* ---------------------------------------------------------------- posts */
 
@@ -148,7 +154,7 @@ static bool stopping(const struct relay *r)
 
 static void count_failed_rows(struct relay *r, size_t n)
 {
-	r->st.failed += n;
+	COUNT(r, events_failed, n);
 }
 
 /* Describe a HEC answer for last_error / logs. */
@@ -314,7 +320,7 @@ static int claim_once(struct relay *r, int64_t now)
 		r->next_claim_ms = now + r->idle_ms;
 		return 0;
 	}
-	r->st.claimed += c.n;
+	COUNT(r, events_claimed, c.n);
 	/* A full claim means a backlog: claim again at once. */
 	r->idle_ms = (int)c.n < cfg->splunk.batch.size ? IDLE_MIN_MS : 0;
 	r->next_claim_ms = now + r->idle_ms;
@@ -414,9 +420,9 @@ static int release_post(struct relay *r,
 
 	if (rc)
 		return store_failed(rc, "release", p->batch_id);
-	r->st.released += (uint64_t)rows;
+	COUNT(r, events_released, rows);
 	if (dup)
-		r->st.duplicates_risked += (uint64_t)rows;
+		COUNT(r, duplicates_risked, rows);
 	post_free(p);
 	return 0;
 }
@@ -433,7 +439,7 @@ static int on_accepted(struct relay *r,
 	pace_success(&r->pace, res->latency_s);
 	if (res->outcome == HEC_OK_SLOW_DOWN)
 		(void)pace_failure(&r->pace, now, true, -1, sys_random_u32());
-	r->st.batches_ok++;
+
 	if (!r->cfg->splunk.use_ack || res->resp.ack_id < 0) {
 		if (r->cfg->splunk.use_ack)
 			log_warn("HEC answered without an ackId: the token has"
@@ -444,8 +450,8 @@ static int on_accepted(struct relay *r,
 		                          &rows);
 		if (rc)
 			return store_failed(rc, "mark_delivered", p->batch_id);
-		r->st.sent += (uint64_t)rows;
-		r->st.delivered += (uint64_t)rows;
+		COUNT(r, events_sent, rows);
+		COUNT(r, events_delivered, rows);
 		post_free(p);
 		return 0;
 	}
@@ -461,11 +467,11 @@ static int on_accepted(struct relay *r,
 		log_warn("lease lost before the send was recorded; rows may be"
 		         " duplicated",
 		         "batch=%" PRId64, p->batch_id);
-		r->st.duplicates_risked += p->n;
+		COUNT(r, duplicates_risked, p->n);
 		post_free(p);
 		return 0;
 	}
-	r->st.sent += (uint64_t)rows;
+	COUNT(r, events_sent, rows);
 	acks_add(r->acks, ch, (uint64_t)res->resp.ack_id, p->batch_id, rows,
 	         now, now);
 	post_free(p);
@@ -500,8 +506,8 @@ static int on_rejected(struct relay *r,
 		if (rc)
 			return store_failed(rc, "mark_rows_delivered",
 			                    p->batch_id);
-		r->st.sent += (uint64_t)bad;
-		r->st.delivered += (uint64_t)bad;
+		COUNT(r, events_sent, bad);
+		COUNT(r, events_delivered, bad);
 	}
 	snprintf(reason, sizeof(reason), "rejected by HEC: code %d: %s",
 	         res->resp.code, res->resp.text);
@@ -587,7 +593,7 @@ static int on_retry(struct relay *r,
 	int64_t hold;
 
 	describe(reason, sizeof(reason), res);
-	r->st.batches_retried++;
+
 	hold = pace_failure(&r->pace, now, overload, res->retry_after_s,
 	                    sys_random_u32());
 	if (r->n_endpoints > 1)
@@ -629,11 +635,34 @@ static int on_auth(struct relay *r,
 	return 0;
 }
 
+/* Metrics of one HEC answer to an event request. */
+static void count_answer(struct relay *r, const struct hec_result *res)
+{
+	static const enum metrics_outcome map[] = {
+	        [HEC_OK] = METRICS_OK,
+	        [HEC_OK_SLOW_DOWN] = METRICS_SLOW_DOWN,
+	        [HEC_RETRY] = METRICS_RETRY,
+	        [HEC_RETRY_MAYBE_SENT] = METRICS_MAYBE_SENT,
+	        [HEC_AUTH] = METRICS_AUTH,
+	        [HEC_REJECT_EVENT] = METRICS_REJECT,
+	        [HEC_TOO_LARGE] = METRICS_TOO_LARGE,
+	        [HEC_BAD_REQUEST] = METRICS_BAD_REQUEST,
+	};
+
+	COUNT(r, batches[map[res->outcome]], 1);
+	COUNT(r, bytes_sent, res->body_bytes);
+	metrics_count_status(&r->m, res->http_status);
+	metrics_observe(&r->m.request_seconds, res->latency_s);
+	atomic_store(&r->m.hec_up, res->http_status != 0);
+	atomic_store(&r->m.token_ok, res->outcome != HEC_AUTH);
+}
+
 static int on_event_result(struct relay *r, struct hec_result *res, int64_t now)
 {
 	struct post *p = res->ctx;
 
 	r->posts_in_flight--;
+	count_answer(r, res);
 	switch (res->outcome) {
 	case HEC_OK:
 	case HEC_OK_SLOW_DOWN:
@@ -703,12 +732,14 @@ static int start_polls(struct relay *r, int64_t now)
 static int on_ack_result(struct relay *r, struct hec_result *res, int64_t now)
 {
 	struct ackpoll *ap = res->ctx;
-	int64_t *batches = NULL;
+	int64_t *batches = NULL, *sent_ms = NULL;
 	size_t nb;
 	int rows = 0, rc = 0;
 
 	r->polls_in_flight--;
 	r->adopted_unpolled = false;
+	COUNT(r, ack_polls, 1);
+	atomic_store(&r->m.hec_up, res->http_status != 0);
 	if (res->outcome != HEC_OK && res->outcome != HEC_OK_SLOW_DOWN) {
 		char reason[512];
 
@@ -721,19 +752,24 @@ static int on_ack_result(struct relay *r, struct hec_result *res, int64_t now)
 		goto done;
 	}
 	nb = acks_poll_done(r->acks, ap->ch, ap->epoch, res->resp.ack_ids,
-	                    res->resp.acked, res->resp.n_acks, now, &batches);
+	                    res->resp.acked, res->resp.n_acks, now, &batches,
+	                    &sent_ms);
 	if (!nb)
 		goto done;
+	for (size_t i = 0; i < nb; i++)
+		metrics_observe(&r->m.ack_seconds,
+		                (double)(now - sent_ms[i]) / 1000.0);
 	/* An ack is reported true only once: record it at once. */
 	rc = store_mark_delivered(r->store, batches, nb, true, &rows);
 	if (rc) {
 		store_failed(rc, "mark_delivered", batches[0]);
 		goto done;
 	}
-	r->st.delivered += (uint64_t)rows;
+	COUNT(r, events_delivered, rows);
 	log_debug("batches acknowledged", "batches=%zu events=%d", nb, rows);
 done:
 	free(batches);
+	free(sent_ms);
 	free(ap->ids);
 	free(ap);
 	return rc;
@@ -757,8 +793,8 @@ static int release_batches(struct relay *r,
 			store_failed(rc, "release", b[i]);
 			break;
 		}
-		r->st.released += (uint64_t)rows;
-		r->st.duplicates_risked += (uint64_t)rows;
+		COUNT(r, events_released, rows);
+		COUNT(r, duplicates_risked, rows);
 		log_warn("no indexer ack: rows returned to pending and will be"
 		         " sent again (possible duplicates)",
 		         "batch=%" PRId64 " outcome=%s events=%d", b[i],
@@ -796,7 +832,7 @@ adopt(struct relay *r, struct store_adopted *a, size_t n, int64_t now)
 			                   "the endpoint that took this batch"
 			                   " is no longer configured",
 			                   true, -1, -1, &rows);
-			r->st.duplicates_risked += (uint64_t)rows;
+			COUNT(r, duplicates_risked, rows);
 			continue;
 		}
 		acks_add(r->acks, acks_channel(r->acks, ep, a[i].channel),
@@ -855,16 +891,39 @@ static void upkeep(struct relay *r, int64_t now)
 			log_info("purged delivered rows", "rows=%ld", rows);
 		r->next_purge_ms = now + PURGE_EVERY_MS;
 	}
+	if (now >= r->next_health_ms) {
+		/* /readyz reports HEC health even while no events flow. */
+		for (size_t i = 0; i < r->n_endpoints; i++)
+			if (hec_check_health(r->hec, i, NULL) == 0)
+				r->polls_in_flight++;
+		r->next_health_ms = now + HEALTH_EVERY_MS;
+	}
+	if (now >= r->next_gauge_ms) {
+		long pending = 0;
+		double age = 0;
+
+		if (store_backlog(r->store, &pending, &age) == 0) {
+			atomic_store(&r->m.pending_rows, pending);
+			atomic_store(&r->m.oldest_pending_ms,
+			             (int_fast64_t)(age * 1000));
+		}
+		r->next_gauge_ms = now + GAUGE_EVERY_MS;
+	}
 	if (now >= r->next_stats_ms) {
 		log_info("relay stats",
 		         "claimed=%" PRIu64 " sent=%" PRIu64
 		         " delivered=%" PRIu64 " failed=%" PRIu64
 		         " released=%" PRIu64 " duplicates_risked=%" PRIu64
-		         " in_flight=%d concurrency=%d pending_acks=%zu",
-		         r->st.claimed, r->st.sent, r->st.delivered,
-		         r->st.failed, r->st.released, r->st.duplicates_risked,
-		         r->posts_in_flight, pace_limit(&r->pace),
-		         acks_pending_batches(r->acks));
+		         " pending=%ld in_flight=%d concurrency=%d"
+		         " pending_acks=%zu",
+		         (uint64_t)GET(r, events_claimed),
+		         (uint64_t)GET(r, events_sent),
+		         (uint64_t)GET(r, events_delivered),
+		         (uint64_t)GET(r, events_failed),
+		         (uint64_t)GET(r, events_released),
+		         (uint64_t)GET(r, duplicates_risked),
+		         (long)GET(r, pending_rows), r->posts_in_flight,
+		         pace_limit(&r->pace), acks_pending_batches(r->acks));
 		r->next_stats_ms = now + STATS_EVERY_MS;
 	}
 }
@@ -892,6 +951,7 @@ static void reload_token(struct relay *r, int64_t now)
 	}
 	hec_set_token(r->hec, tok);
 	free(tok);
+	COUNT(r, token_reloads, 1);
 	log_info("HEC token reloaded", NULL);
 	/* Held posts may go now with the new token. */
 	for (struct post *p = r->retry_head; p; p = p->next)
@@ -949,6 +1009,16 @@ static bool finished(struct relay *r, int64_t now)
 	       now >= r->shutdown_deadline_ms;
 }
 
+static void on_health_result(struct relay *r, const struct hec_result *res)
+{
+	r->polls_in_flight--;
+	atomic_store(&r->m.hec_up, res->http_status == 200);
+	if (res->http_status != 200)
+		log_warn("HEC health check failed",
+		         "http=%ld code=%d error=\"%s\"", res->http_status,
+		         res->resp.code, res->error);
+}
+
 static int drain_results(struct relay *r, int64_t now)
 {
 	struct hec_result res;
@@ -959,6 +1029,8 @@ static int drain_results(struct relay *r, int64_t now)
 			rc = on_event_result(r, &res, now);
 		else if (res.kind == HEC_REQ_ACK)
 			rc = on_ack_result(r, &res, now);
+		else
+			on_health_result(r, &res);
 		hec_result_dispose(&res);
 		if (rc == RELAY_EAGAIN)
 			return rc;
@@ -975,11 +1047,22 @@ static void drain_wake_fd(int fd)
 			;
 }
 
+static void publish_gauges(struct relay *r, int64_t now)
+{
+	atomic_store(&r->m.last_loop_ms, now);
+	atomic_store(&r->m.in_flight_requests, r->posts_in_flight);
+	atomic_store(&r->m.pending_acks,
+	             (int_fast64_t)acks_pending_batches(r->acks));
+	atomic_store(&r->m.concurrency_limit, pace_limit(&r->pace));
+	atomic_store(&r->m.db_reconnects, store_reconnects(r->store));
+}
+
 static int loop(struct relay *r)
 {
 	for (;;) {
 		int64_t now = sys_now_ms(), wake;
 
+		publish_gauges(r, now);
 		drain_wake_fd(r->sig->wake_fd);
 		if (r->sig->reload)
 			reload_token(r, now);
@@ -1059,10 +1142,34 @@ static void teardown(struct relay *r)
 		r->retry_head = p->next;
 		post_free(p);
 	}
+	httpd_stop(r->httpd);
 	hec_free(r->hec);
 	acks_free(r->acks);
 	store_free(r->store);
 	free(r->ep_channel);
+}
+
+static void on_db_health(bool up, void *arg)
+{
+	struct relay *r = arg;
+
+	atomic_store(&r->m.db_up, up);
+	/* Blocked on a reconnect is still alive, for /healthz. */
+	atomic_store(&r->m.last_loop_ms, sys_now_ms());
+}
+
+static int start_httpd(struct relay *r)
+{
+	const char *listen = r->cfg->metrics.listen;
+	int rc;
+
+	if (!listen || !*listen)
+		return 0;
+	rc = httpd_start(&r->httpd, listen, &r->m);
+	if (!rc)
+		log_info("metrics listener ready", "listen=%s port=%d", listen,
+		         httpd_port(r->httpd));
+	return rc;
 }
 
 int relay_run(const struct config *cfg, struct relay_signals *sig)
@@ -1073,6 +1180,9 @@ int relay_run(const struct config *cfg, struct relay_signals *sig)
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
 	r.sig = sig;
+	metrics_init(&r.m);
+	atomic_store(&r.m.token_ok, true);
+	atomic_store(&r.m.last_loop_ms, sys_now_ms());
 	r.indexed = (const char *const *)cfg->splunk.indexed_fields.v;
 	/* Back-pressure: at most this many events awaiting acks. */
 	r.max_pending_events = (size_t)cfg->splunk.batch.size *
@@ -1083,10 +1193,15 @@ int relay_run(const struct config *cfg, struct relay_signals *sig)
 	          cfg->splunk.retry.backoff_multiplier);
 	r.acks = acks_new(ACK_MIN_POLL_MS, cfg->splunk.ack.poll_interval_ms,
 	                  cfg->splunk.ack.timeout_s * 1000);
+	rc = start_httpd(&r);
+	if (rc)
+		goto done;
 	rc = store_open(&r.store, cfg->database.url, cfg->relay.instance_id,
 	                &sig->stop);
 	if (rc)
 		goto done;
+	atomic_store(&r.m.db_up, true);
+	store_on_health(r.store, on_db_health, &r);
 	rc = open_hec(&r);
 	if (rc)
 		goto done;
@@ -1106,7 +1221,9 @@ int relay_run(const struct config *cfg, struct relay_signals *sig)
 	log_info("relay stopped",
 	         "delivered=%" PRIu64 " failed=%" PRIu64
 	         " duplicates_risked=%" PRIu64 " pending_acks=%zu",
-	         r.st.delivered, r.st.failed, r.st.duplicates_risked,
+	         (uint64_t)GET(&r, events_delivered),
+	         (uint64_t)GET(&r, events_failed),
+	         (uint64_t)GET(&r, duplicates_risked),
 	         acks_pending_batches(r.acks));
 done:
 	teardown(&r);

@@ -22,7 +22,21 @@ struct store {
 	char *instance_id;
 	const volatile sig_atomic_t *stop;
 	uint64_t reconnects;
+	void (*health_fn)(bool up, void *arg);
+	void *health_arg;
 };
+
+void store_on_health(struct store *s, void (*fn)(bool up, void *arg), void *arg)
+{
+	s->health_fn = fn;
+	s->health_arg = arg;
+}
+
+static void health(struct store *s, bool up)
+{
+	if (s->health_fn)
+		s->health_fn(up, s->health_arg);
+}
 
 int store_open(struct store **out,
                const char *conninfo,
@@ -86,6 +100,7 @@ static int exec(struct store *s,
 			return rc;
 		log_warn("database unavailable, retrying",
 		         "error=\"%s\" retry_ms=%d", relay_error_last(), delay);
+		health(s, false);
 		do {
 			if (s->stop && *s->stop)
 				return RELAY_EAGAIN;
@@ -94,6 +109,7 @@ static int exec(struct store *s,
 			                                     : delay * 2;
 		} while (db_reset(s->db) != 0);
 		s->reconnects++;
+		health(s, true);
 		log_info("database reconnected", NULL);
 	}
 }

@@ -30,6 +30,14 @@ int store_open(struct store **out,
                const volatile sig_atomic_t *stop) RELAY_MUSTCHECK;
 void store_free(struct store *s);
 
+/*
+ * Call fn(up, arg) when the database becomes unreachable (up = false,
+ * before the reconnect loop starts waiting) and when it is back.
+ */
+void store_on_health(struct store *s,
+                     void (*fn)(bool up, void *arg),
+                     void *arg);
+
 /* Times a lost connection was re-established (for metrics). */
 uint64_t store_reconnects(const struct store *s);
 

@@ -26,7 +26,7 @@ static void test_acks__poll_soon_then_back_off(void)
 	CHECK_INT(ids[0], 0);
 	/* Polling: no second poll of the same channel until it answers. */
 	CHECK_INT(acks_next_poll(a, 5000, &ids, &n, &epoch), -1);
-	CHECK_INT(acks_poll_done(a, ch, epoch, ids, &f, 1, 1060, &b), 0);
+	CHECK_INT(acks_poll_done(a, ch, epoch, ids, &f, 1, 1060, &b, NULL), 0);
 	free(ids);
 	/* Nothing acked: the delay doubles (50 -> 100). */
 	CHECK_INT(acks_next_deadline(a), 1160);
@@ -51,7 +51,8 @@ static void test_acks__true_delivers_once(void)
 	CHECK_INT(acks_next_poll(a, 10, &ids, &n, &epoch), ch);
 	CHECK_INT(n, 3);
 	free(ids);
-	CHECK_INT(acks_poll_done(a, ch, epoch, asked, answer, 3, 20, &b), 2);
+	CHECK_INT(acks_poll_done(a, ch, epoch, asked, answer, 3, 20, &b, NULL),
+	          2);
 	CHECK_INT(b[0], 10);
 	CHECK_INT(b[1], 12);
 	free(b);
@@ -97,7 +98,8 @@ static void test_acks__reset_loses_pending_and_ignores_old_answers(void)
 	CHECK_INT(b[1], 11);
 	free(b);
 	/* The answer to the poll sent before the reset is ignored... */
-	CHECK_INT(acks_poll_done(a, ch, epoch, asked, &yes, 1, 20, &b), 0);
+	CHECK_INT(acks_poll_done(a, ch, epoch, asked, &yes, 1, 20, &b, NULL),
+	          0);
 	CHECK_INT(acks_pending_batches(a), 2);
 	/* ...and the other channel was not affected. */
 	CHECK_INT(acks_take_lost(a, &b), 0);
