@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "acks.h"
@@ -29,6 +30,7 @@
 #include "httpd.h"
 #include "metrics.h"
 #include "pace.h"
+#include "ratelimit.h"
 #include "store.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -48,6 +50,7 @@
 #define STATS_EVERY_MS 10000
 #define HEALTH_EVERY_MS 30000
 #define GAUGE_EVERY_MS 2000
+#define TOKEN_CHECK_EVERY_MS 5000
 /* Longest wait for acks during a graceful shutdown. */
 #define SHUTDOWN_ACK_WAIT_MS 30000
 
@@ -94,6 +97,12 @@ struct relay {
 	size_t max_pending_events;
 	struct metrics m;
 	struct httpd *httpd;
+	struct ratelimit rl;
+	struct config *owned_cfg; /* the configuration after a reload */
+	bool token_reload;
+	int64_t next_token_check_ms;
+	struct stat token_stat;
+	bool token_stat_known;
 };
 
 /* Relaxed atomic add to a metrics counter. */
@@ -368,6 +377,8 @@ static int dispatch(struct relay *r, int64_t now)
 			pp = &p->next;
 			continue;
 		}
+		if (!ratelimit_take(&r->rl, now))
+			return 0;
 		*pp = p->next;
 		if (submit_post(r, p) != 0) {
 			queue_post(r, p, now + 1000);
@@ -627,7 +638,7 @@ static int on_auth(struct relay *r,
 		          " valid token is available",
 		          "http=%ld code=%d", res->http_status, res->resp.code);
 	r->auth_failed = true;
-	r->sig->reload = 1; /* re-read the token file at once */
+	r->token_reload = true; /* re-read the token file at once */
 	if (stopping(r))
 		return release_post(r, p, "shutdown", "HEC refused the token",
 		                    false, res);
@@ -748,7 +759,7 @@ static int on_ack_result(struct relay *r, struct hec_result *res, int64_t now)
 		         acks_channel_guid(r->acks, ap->ch), reason);
 		acks_poll_failed(r->acks, ap->ch, now);
 		if (res->outcome == HEC_AUTH)
-			r->sig->reload = 1;
+			r->token_reload = true;
 		goto done;
 	}
 	nb = acks_poll_done(r->acks, ap->ch, ap->epoch, res->resp.ack_ids,
@@ -943,7 +954,7 @@ static void reload_token(struct relay *r, int64_t now)
 {
 	char *tok = NULL;
 
-	r->sig->reload = 0;
+	r->token_reload = false;
 	if (load_token(r->cfg, &tok) != 0) {
 		log_error("cannot reload the HEC token", "error=\"%s\"",
 		          relay_error_last());
@@ -959,6 +970,86 @@ static void reload_token(struct relay *r, int64_t now)
 			p->not_before_ms = now;
 }
 
+/*
+ * Kubernetes updates a mounted secret by swapping a symlink, so watch the
+ * file's identity (inode, size, mtime through the link), every few seconds.
+ */
+static bool token_file_changed(struct relay *r, int64_t now)
+{
+	const char *path = r->cfg->splunk.hec_token_file;
+	struct stat st;
+	bool changed;
+
+	if (!path || !*path || now < r->next_token_check_ms)
+		return false;
+	r->next_token_check_ms = now + TOKEN_CHECK_EVERY_MS;
+	if (stat(path, &st) != 0)
+		return false; /* mid-swap or gone: keep the token we have */
+	changed = r->token_stat_known &&
+	          (st.st_ino != r->token_stat.st_ino ||
+	           st.st_size != r->token_stat.st_size ||
+	           st.st_mtim.tv_sec != r->token_stat.st_mtim.tv_sec ||
+	           st.st_mtim.tv_nsec != r->token_stat.st_mtim.tv_nsec);
+	r->token_stat = st;
+	r->token_stat_known = true;
+	if (changed)
+		log_info("HEC token file changed", "file=%s", path);
+	return changed;
+}
+
+/* Apply what a new configuration may change without a restart. */
+static void apply_config(struct relay *r, struct config *n, int64_t now)
+{
+	log_set_level(n->log.level);
+	r->indexed = (const char *const *)n->splunk.indexed_fields.v;
+	ratelimit_init(&r->rl, n->splunk.rate_limit.requests_per_second,
+	               n->splunk.rate_limit.burst_size, now);
+	r->pace.initial_ms = n->splunk.retry.initial_backoff_ms;
+	r->pace.max_ms = n->splunk.retry.max_backoff_ms;
+	r->pace.multiplier = n->splunk.retry.backoff_multiplier;
+	config_free(r->owned_cfg); /* a previous reload's, if any */
+	r->owned_cfg = n;
+	r->cfg = n;
+}
+
+/*
+ * SIGHUP: re-read the configuration file.  Keys that need a restart
+ * (endpoints, TLS, database, ...) are reported, and then nothing but the
+ * token is reloaded: a half-applied configuration would be worse.
+ */
+static void reload_config(struct relay *r, int64_t now)
+{
+	struct config *n = NULL;
+	struct buf b;
+
+	r->sig->reload = 0;
+	r->token_reload = true;
+	if (access(r->cfg->path, R_OK) != 0)
+		return; /* running on embedded defaults: only the token */
+	if (config_load(&n, r->cfg->path) != 0 ||
+	    config_check_delivery(n) != 0) {
+		log_error("configuration reload failed; keeping the running"
+		          " configuration",
+		          "error=\"%s\"", relay_error_last());
+		config_free(n);
+		return;
+	}
+	buf_init(&b, 4096);
+	if (config_reload_blockers(r->cfg, n, &b) > 0) {
+		for (char *c = b.data; *c; c++)
+			if (*c == '\n')
+				*c = c[1] ? ',' : '\0';
+		log_warn("configuration reload: these keys need a restart; only"
+		         " the token was reloaded",
+		         "keys=%s", b.data);
+		config_free(n);
+	} else {
+		apply_config(r, n, now);
+		log_info("configuration reloaded", "file=%s", r->cfg->path);
+	}
+	buf_dispose(&b);
+}
+
 /* -------------------------------------------------------------- loop */
 
 static int64_t next_wakeup(const struct relay *r, int64_t now)
@@ -970,6 +1061,11 @@ static int64_t next_wakeup(const struct relay *r, int64_t now)
 	for (const struct post *p = r->retry_head; p; p = p->next)
 		if (p->not_before_ms < t)
 			t = p->not_before_ms;
+	if (r->retry_head) {
+		d = ratelimit_next_ms(&r->rl, now);
+		if (d > now && d < t)
+			t = d;
+	}
 	d = acks_next_deadline(r->acks);
 	if (d >= 0 && d < t)
 		t = d;
@@ -1065,6 +1161,8 @@ static int loop(struct relay *r)
 		publish_gauges(r, now);
 		drain_wake_fd(r->sig->wake_fd);
 		if (r->sig->reload)
+			reload_config(r, now);
+		if (r->token_reload || token_file_changed(r, now))
 			reload_token(r, now);
 		upkeep(r, now);
 		if (finished(r, now))
@@ -1147,6 +1245,7 @@ static void teardown(struct relay *r)
 	acks_free(r->acks);
 	store_free(r->store);
 	free(r->ep_channel);
+	config_free(r->owned_cfg);
 }
 
 static void on_db_health(bool up, void *arg)
@@ -1187,6 +1286,8 @@ int relay_run(const struct config *cfg, struct relay_signals *sig)
 	/* Back-pressure: at most this many events awaiting acks. */
 	r.max_pending_events = (size_t)cfg->splunk.batch.size *
 	                       (size_t)cfg->relay.max_in_flight * 64;
+	ratelimit_init(&r.rl, cfg->splunk.rate_limit.requests_per_second,
+	               cfg->splunk.rate_limit.burst_size, sys_now_ms());
 	pace_init(&r.pace, cfg->relay.max_in_flight,
 	          cfg->splunk.retry.initial_backoff_ms,
 	          cfg->splunk.retry.max_backoff_ms,
