@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "util/strdist.h"
 #include "util/xalloc.h"
 
 #define CONFIG_RELOADABLE 0x1 /* SIGHUP may change it */
@@ -269,33 +270,6 @@ shown(char *buf, size_t size, const struct key *k, const char *v)
 	buf[n++] = '"';
 	buf[n] = '\0';
 	return buf;
-}
-
-/* Levenshtein distance for did-you-mean; large for long strings. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t best = prev + (a[i - 1] != b[j - 1]);
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[lb];
 }
 
 /* ---- string checks ---------------------------------------------------- */
@@ -809,7 +783,7 @@ static int check_field(struct loader *ld,
 
 		if (is_event_top_key(name))
 			continue;
-		d = edit_distance(v, name);
+		d = strdist(v, strlen(v), name);
 		if (d < best_d) {
 			best_d = d;
 			best = name;
@@ -949,7 +923,7 @@ static int parse_rule(struct loader *ld,
 			const char *best = NULL;
 
 			for (size_t j = 0; j < 3; j++)
-				if (edit_distance(name, rule_names[j]) <= 2)
+				if (strdist(name, strlen(name), rule_names[j]) <= 2)
 					best = rule_names[j];
 			if (best)
 				return lerr(
@@ -1081,7 +1055,7 @@ static int unknown_key(struct loader *ld,
 		             keys[i].path[plen - 1] != '.'))
 			continue;
 		next_component(keys[i].path, plen, comp, sizeof(comp));
-		d = edit_distance(name, comp);
+		d = strdist(name, strlen(name), comp);
 		if (d < best_d) {
 			best_d = d;
 			snprintf(best, sizeof(best), "%s", comp);

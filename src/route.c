@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/strdist.h"
 #include "util/xalloc.h"
 
 /* Table order is the seed's "Splunk Field Mappings" order. */
@@ -116,33 +117,6 @@ const struct route_field *route_field_find(const char *name)
 	return NULL;
 }
 
-/* Levenshtein distance, capped: enough for a did-you-mean. */
-static size_t edit_distance(const char *a, size_t la, const char *b)
-{
-	size_t lb = strlen(b), row[64], prev, tmp;
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t best = prev + (a[i - 1] != b[j - 1]);
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
 static int unknown_field(const struct parser *p)
 {
 	const char *name = p->text + p->start, *best = NULL;
@@ -152,7 +126,7 @@ static int unknown_field(const struct parser *p)
 
 	buf_init(&list, 0);
 	for (size_t i = 0; i < route_nfields; i++) {
-		size_t d = edit_distance(name, p->len, route_fields[i].name);
+		size_t d = strdist(name, p->len, route_fields[i].name);
 
 		if (d < best_d) {
 			best_d = d;
