@@ -30,7 +30,6 @@ Prints one line per failure and "N passed, M failed"; exits 1 on failure.
 
 import argparse
 import csv
-import io
 import os
 import re
 import shutil
@@ -326,7 +325,6 @@ GENERATING = {"tstats", "inputlookup", "makeresults", "mstats", "mcatalog", "res
 def spl_problems(spl):
     """Light SPL parse: quotes, brackets, backticks balance; known commands."""
     probs = []
-    depth = {"(": 0, "[": 0}
     closing = {")": "(", "]": "["}
     q = False
     bt = False
@@ -345,13 +343,12 @@ def spl_problems(spl):
             bt = not bt
         elif not q and not bt:
             if ch in "([":
-                depth[ch] += 1
                 stack.append((ch, len(cur)))
             elif ch in ")]":
                 if not stack or stack[-1][0] != closing[ch]:
                     probs.append("unbalanced %r" % ch)
                     return probs
-                open_ch, start = stack.pop()
+                _, start = stack.pop()
                 if ch == "]" and not stack:
                     subs.append(cur[start + 1:])
             elif ch == "|" and not stack:
@@ -884,7 +881,6 @@ def check_views_tokens(app, facts, r):
             used += [(t, "drilldown") for t in tokens_in(link.text)]
         for st in root.iter("set"):
             used += [(t, "drilldown") for t in tokens_in(st.text)]
-        inputs_ctx = {id(x) for inp in root.iter("input") for x in inp.iter()}
         for t, where in used:
             base = t.split("|")[0]
             head = base.split(".")[0].split(":")[0]
@@ -892,7 +888,6 @@ def check_views_tokens(app, facts, r):
             if where == "search":
                 ok = ok and head not in ("click", "row")
             r.ok("views.tokens", ok, "%s.xml: token $%s$ (%s) is never defined" % (name, t, where))
-        del inputs_ctx
 
 
 @check("nav")
