@@ -78,6 +78,15 @@ eq "no control: 404" "$STATUS" 404
 eq "no control: Splunk body" "$BODY" "$NOTFOUND"
 stop_emulator
 
+# A worker-thread pool instead of a thread per connection.
+start_emulator --token T1 --ack --threads 2
+post /services/collector/event T1 '{"event":"pooled"}' \
+	-H "X-Splunk-Request-Channel: $CH1"
+expect "--threads 2 serves" 200 0
+post /services/collector/ack T1 '{"acks":[0]}' -H "X-Splunk-Request-Channel: $CH1"
+eq "--threads 2 acks" "$BODY" '{"acks":{"0":true}}'
+stop_emulator
+
 # Usage errors exit 2; --help exits 0.
 "$EMU" --help >/dev/null
 eq "--help exits 0" "$?" 0
