@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 
 #define DEFAULT_CONFIG "/etc/clawdstrike/relay.yaml"
 
@@ -47,6 +48,9 @@ static void usage(FILE *out)
 	        "                     else " DEFAULT_CONFIG ")\n"
 	        "  -h, --help         show this help (COMMAND --help for a command)\n"
 	        "  -V, --version      print the version\n"
+	        "      --config-reference\n"
+	        "                     print every configuration key (type, default,\n"
+	        "                     reloadable, meaning) as a Markdown table\n"
 	        "\n"
 	        "The database is database.url from the configuration; without a\n"
 	        "configuration file libpq's PG* environment variables apply.\n"
@@ -60,6 +64,7 @@ int main(int argc, char **argv)
 	        {"config", required_argument, NULL, 'c'},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
+	        {"config-reference", no_argument, NULL, 'R'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct cli_ctx ctx = {NULL, 0, argv[0]};
@@ -75,6 +80,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return CLI_OK;
+		case 'R': /* docs/configuration.md is generated from this */
+			config_table_dump(stdout);
 			return CLI_OK;
 		case 'V':
 			printf("clawdstrike-relay %s\n", RELAY_VERSION_STRING);
