@@ -44,8 +44,24 @@ int cli_connect(const struct cli_ctx *ctx, struct db **out);
 /* True (and prints `help`) when argv asks for a command's --help. */
 int cli_wants_help(int argc, char **argv, const char *help);
 
+/*
+ * Check that `val` (may be NULL: nothing to check) is a PostgreSQL
+ * timestamptz, for the option `opt` of command `cmd`.  Prints the problem
+ * and returns CLI_USAGE for a bad value, CLI_RUNTIME when the database
+ * failed, CLI_OK otherwise.
+ */
+int cli_check_timestamp(const struct cli_ctx *ctx,
+                        struct db *db,
+                        const char *cmd,
+                        const char *opt,
+                        const char *val);
+
 int cmd_run(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_migrate(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(const struct cli_ctx *ctx, int argc, char **argv);
+int cmd_check(const struct cli_ctx *ctx, int argc, char **argv);
+int cmd_enqueue(const struct cli_ctx *ctx, int argc, char **argv);
+int cmd_replay(const struct cli_ctx *ctx, int argc, char **argv);
+int cmd_dead_letters(const struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

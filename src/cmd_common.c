@@ -64,3 +64,26 @@ int cli_wants_help(int argc, char **argv, const char *help)
 	}
 	return 0;
 }
+
+int cli_check_timestamp(const struct cli_ctx *ctx,
+                        struct db *db,
+                        const char *cmd,
+                        const char *opt,
+                        const char *val)
+{
+	const char *params[1] = {val};
+
+	if (!val)
+		return CLI_OK;
+	/* The server decides what a timestamp is, as it will in the query. */
+	if (db_query(db, NULL, "SELECT $1::timestamptz", 1, params) == 0)
+		return CLI_OK;
+	if (strncmp(db_last_sqlstate(db), "22", 2) != 0) {
+		fprintf(stderr, "%s: %s: %s\n", ctx->prog, cmd,
+		        relay_error_last());
+		return CLI_RUNTIME;
+	}
+	fprintf(stderr, "%s: %s: %s: not a timestamp: \"%s\" (%s)\n", ctx->prog,
+	        cmd, opt, val, db_last_message(db));
+	return CLI_USAGE;
+}

@@ -2,6 +2,7 @@
 #include "db.h"
 
 #include <libpq-fe.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 struct db {
 	PGconn *conn;
 	char sqlstate[6];
+	char message[512]; /* primary message of the last failure */
 };
 
 struct db_result {
@@ -77,6 +79,7 @@ static int fail(struct db *db, PGresult *res)
 	const char *state =
 	        res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorMessage(res) : "";
+	const char *primary;
 	char clean[1024];
 	size_t n;
 
@@ -87,15 +90,19 @@ static int fail(struct db *db, PGresult *res)
 	while (n && (clean[n - 1] == '\n' || clean[n - 1] == ' '))
 		clean[--n] = '\0';
 	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
+	primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	snprintf(db->message, sizeof(db->message), "%s",
+	         primary ? primary : clean);
 	if (state)
 		relay_error_set("%s (SQLSTATE %s)", clean, state);
 	else
 		relay_error_set("%s", clean);
 	PQclear(res);
+	/* state pointed into res: from here on only the copy is valid. */
+	state = db->sqlstate;
 	if (PQstatus(db->conn) != CONNECTION_OK ||
-	    (state &&
-	     (strncmp(state, "08", 2) == 0 || strcmp(state, "40001") == 0 ||
-	      strcmp(state, "40P01") == 0 || strcmp(state, "57P01") == 0)))
+	    strncmp(state, "08", 2) == 0 || strcmp(state, "40001") == 0 ||
+	    strcmp(state, "40P01") == 0 || strcmp(state, "57P01") == 0)
 		return RELAY_EAGAIN;
 	return RELAY_ERR;
 }
@@ -187,4 +194,72 @@ void db_result_free(struct db_result *r)
 const char *db_last_sqlstate(const struct db *db)
 {
 	return db->sqlstate;
+}
+
+const char *db_last_message(const struct db *db)
+{
+	return db->message;
+}
+
+int db_copy_begin(struct db *db, const char *sql)
+{
+	PGresult *res = PQexec(db->conn, sql);
+
+	if (!res || PQresultStatus(res) != PGRES_COPY_IN)
+		return fail(db, res);
+	PQclear(res);
+	db->sqlstate[0] = '\0';
+	return 0;
+}
+
+int db_copy_put(struct db *db, const char *data, size_t len)
+{
+	/* Blocking connection: 1 (queued or sent) or -1, never 0.  A server
+	 * error about the data only shows at db_copy_end. */
+	while (len) {
+		int n = len > INT_MAX ? INT_MAX : (int)len;
+
+		if (PQputCopyData(db->conn, data, n) != 1)
+			return fail(db, NULL);
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read what is left of a statement's results so the connection is idle. */
+static void drain(struct db *db)
+{
+	PGresult *res;
+
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+
+		PQclear(res);
+		/* Still in COPY (cannot happen after PQputCopyEnd): stop
+		 * rather than spin; the next statement reports the state. */
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT)
+			break;
+	}
+}
+
+int db_copy_end(struct db *db, const char *abort_reason)
+{
+	PGresult *res;
+	ExecStatusType st;
+
+	if (PQputCopyEnd(db->conn, abort_reason) != 1) {
+		int rc = fail(db, NULL);
+
+		drain(db);
+		return rc;
+	}
+	res = PQgetResult(db->conn);
+	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	drain(db);
+	if (st != PGRES_COMMAND_OK)
+		return fail(db, res);
+	PQclear(res);
+	db->sqlstate[0] = '\0';
+	return 0;
 }

@@ -65,4 +65,24 @@ void db_result_free(struct db_result *r);
 /* SQLSTATE of the last failed statement on this connection ("" if none). */
 const char *db_last_sqlstate(const struct db *db);
 
+/*
+ * The server's primary message of the last failed statement (no "ERROR:"
+ * prefix, detail or hint), or libpq's text for a client-side failure.
+ * Meaningful only right after a failure; for messages shown to users.
+ */
+const char *db_last_message(const struct db *db);
+
+/*
+ * COPY ... FROM STDIN.  db_copy_begin() runs the COPY statement;
+ * db_copy_put() sends data in the statement's format (any number of calls,
+ * any split); db_copy_end() finishes the COPY, or aborts it when
+ * abort_reason is non-NULL (the statement then fails with that text), and
+ * returns the statement's outcome: a server error about the data shows
+ * only here.  Errors map as for db_query().  After a failed db_copy_put()
+ * still call db_copy_end() (with a reason) to leave COPY mode.
+ */
+int db_copy_begin(struct db *db, const char *sql) RELAY_MUSTCHECK;
+int db_copy_put(struct db *db, const char *data, size_t len) RELAY_MUSTCHECK;
+int db_copy_end(struct db *db, const char *abort_reason) RELAY_MUSTCHECK;
+
 #endif

@@ -25,8 +25,16 @@ static const struct command commands[] = {
          "deliver events from the outbox to Splunk HEC (the daemon)"},
         {"migrate", cmd_migrate,
          "apply the embedded migrations/ and sql/ (idempotent)"},
+        {"check", cmd_check,
+         "validate config; check database schema, HEC health and token"},
+        {"enqueue", cmd_enqueue,
+         "bulk-load JSON Lines events from FILE or - (stdin), validated"},
         {"status", cmd_status,
          "counts by status, oldest pending age, in-flight batches, dead letters"},
+        {"replay", cmd_replay,
+         "reset failed (or delivered) events to pending, with filters"},
+        {"dead-letters", cmd_dead_letters,
+         "list failed events with their reasons"},
 };
 
 static void usage(FILE *out)
