@@ -9,13 +9,14 @@
 
 /*
  * Answers to concurrent requests on one channel complete in any order, so
- * an ack id somewhat below the highest one seen is normal: id x can arrive
- * after id y > x only if x's request was in flight while y was issued, and
- * at most relay.max_in_flight (<= 256) requests are in flight.  An id
- * further below than that, or one already pending, means HEC reset the
- * channel.
+ * an ack id below the highest one seen is normal: id x can arrive after
+ * id y > x only if x's request was in flight while y was issued, and at
+ * most relay.max_in_flight (<= 256) requests are in flight.  Each channel
+ * remembers which of the last ACK_WINDOW ids it was given; an id given
+ * twice, or one further below than that, means HEC reset the channel.
  */
-#define ACK_REORDER_WINDOW 256
+#define ACK_WINDOW 256
+#define ACK_WINDOW_WORDS (ACK_WINDOW / 64)
 
 struct pending {
 	uint64_t ack_id;
@@ -32,6 +33,8 @@ struct channel {
 	bool polling;
 	bool issued_any;
 	uint64_t max_issued; /* highest ack id seen on this channel */
+	/* bit i: id max_issued - i was given to us (i < ACK_WINDOW) */
+	uint64_t seen[ACK_WINDOW_WORDS];
 	uint64_t epoch;
 	int delay_ms; /* current poll back-off */
 	int64_t next_poll_ms;
@@ -103,6 +106,49 @@ static void lose_all(struct acks *a, struct channel *c)
 	c->epoch++; /* answers to polls in flight describe the old ids */
 }
 
+/* Shift the seen-window up by d ids. */
+static void seen_shift(uint64_t *w, uint64_t d)
+{
+	size_t words, bits;
+
+	if (d >= ACK_WINDOW) {
+		memset(w, 0, ACK_WINDOW_WORDS * sizeof(*w));
+		return;
+	}
+	words = (size_t)(d / 64);
+	bits = (size_t)(d % 64);
+	for (size_t i = ACK_WINDOW_WORDS; i-- > 0;) {
+		uint64_t v = 0;
+
+		if (i >= words) {
+			v = w[i - words] << bits;
+			if (bits && i - words >= 1)
+				v |= w[i - words - 1] >> (64 - bits);
+		}
+		w[i] = v;
+	}
+}
+
+/* Record that HEC gave us ack_id on c; false when that shows a reset. */
+static bool note_issued(struct channel *c, uint64_t ack_id)
+{
+	uint64_t back;
+
+	if (!c->issued_any || ack_id > c->max_issued) {
+		seen_shift(c->seen,
+		           c->issued_any ? ack_id - c->max_issued : ACK_WINDOW);
+		c->max_issued = ack_id;
+		c->issued_any = true;
+		c->seen[0] |= 1;
+		return true;
+	}
+	back = c->max_issued - ack_id;
+	if (back >= ACK_WINDOW || (c->seen[back / 64] >> (back % 64) & 1))
+		return false;
+	c->seen[back / 64] |= UINT64_C(1) << (back % 64);
+	return true;
+}
+
 void acks_add(struct acks *a,
               int ch,
               uint64_t ack_id,
@@ -112,16 +158,15 @@ void acks_add(struct acks *a,
               int64_t now_ms)
 {
 	struct channel *c = &a->ch[ch];
-	bool reused = false;
 
-	for (size_t i = 0; i < c->n && !reused; i++)
-		reused = c->v[i].ack_id == ack_id;
-	if (c->n && (reused || (c->issued_any &&
-	                        ack_id + ACK_REORDER_WINDOW <= c->max_issued)))
-		lose_all(a, c);
-	if (!c->issued_any || ack_id > c->max_issued)
-		c->max_issued = ack_id;
-	c->issued_any = true;
+	if (!note_issued(c, ack_id)) {
+		/* Reset: what was pending is lost; the channel's history
+		 * starts again from this id. */
+		if (c->n)
+			lose_all(a, c);
+		c->issued_any = false;
+		(void)note_issued(c, ack_id);
+	}
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 16;
 		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));

@@ -10,10 +10,9 @@
  * answer delivers, and which batches timed out.
  *
  * HEC restarts forget ack ids and start again from 0 on the same channel.
- * An ack id that is already pending, or one far below the highest issued
- * on the channel (further than the requests that can be in flight at
- * once, whose answers may arrive in any order), therefore means the
- * channel was reset: every id pending on it is lost and its batches
+ * An ack id given to us twice, or one far below the highest issued on the
+ * channel (further than the requests that can be in flight at once, whose
+ * answers may arrive in any order), therefore means the channel was reset: every id pending on it is lost and its batches
  * must be resent, and an answer to a poll sent before the reset could
  * describe the new ids, so it is ignored (a per-channel epoch).
  */

@@ -150,14 +150,15 @@ die() {
 # ------------------------------------------------------------ waiting
 
 # wait_until SECONDS DESC COMMAND...: poll every 0.2 s until COMMAND
-# succeeds; returns 1 (after reporting) on timeout.
+# succeeds (a function or command run each time); on timeout counts a
+# failure and returns 1.
 wait_until() {
 	local limit=$1 desc=$2 end
 	shift 2
 	end=$(($(date +%s%N) / 1000000 + limit * 1000))
 	while ! "$@"; do
 		if [ "$(($(date +%s%N) / 1000000))" -ge "$end" ]; then
-			echo "timeout after ${limit}s waiting for: $desc" >&2
+			bad "timeout after ${limit}s waiting for: $desc"
 			return 1
 		fi
 		sleep 0.2
@@ -191,6 +192,17 @@ status_counts() {
 	            WITH ORDINALITY AS u(s, k)
 	       LEFT JOIN (SELECT status, count(*) n FROM clawdstrike.outbox
 	                   GROUP BY status) c ON c.status = u.s"
+}
+
+# sql_is VALUE QUERY: the query's result is VALUE (for wait_until).
+sql_is() {
+	[ "$(sql "$2" 2>/dev/null)" = "$1" ]
+}
+
+# sql_ge MIN QUERY: the query's integer result is >= MIN.
+sql_ge() {
+	local v
+	v=$(sql "$2" 2>/dev/null) && [ -n "$v" ] && [ "$v" -ge "$1" ]
 }
 
 all_delivered() {

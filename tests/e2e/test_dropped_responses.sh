@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Responses dropped after indexing (emulator drop_rate: HEC indexes the
+# batch, then closes the connection without answering): the relay cannot
+# know, retries, and counts the rows as possible duplicates.  lost=0;
+# duplicates <= dropped requests x batch.size, and the batch audit
+# (clawdstrike.batch.duplicates_risked) accounts for every one.
+. "$(dirname "$0")/lib.sh"
+
+N=10000
+setup_db
+start_emulator --seed 3
+gen "$T/events.jsonl" "$N" --seed 131
+eq "enqueued" "$(enqueue_fast "$T/events.jsonl")" "$N"
+CFG_BATCH_SIZE=200
+faults '{"drop_rate":0.2}'
+start_relay r1
+wait_until 60 "half delivered under drops" sql_ge $((N / 2)) \
+	"SELECT count(*) FROM clawdstrike.outbox WHERE status = 'delivered'"
+faults '{"drop_rate":0}'
+wait_until 60 "all delivered" all_delivered
+stop_relay r1
+eq "relay exits 0" "$STOP_RC" 0
+DROPPED=$(counter .faults_dropped)
+say "emulator dropped $DROPPED responses"
+check "responses were dropped ($DROPPED)" test "$DROPPED" -gt 0
+report_figures $((DROPPED * CFG_BATCH_SIZE)) "$DROPPED dropped responses x batch.size $CFG_BATCH_SIZE"
+# FIXME(hec.c): this fails.  src/hec.c posts with CURLOPT_POSTFIELDS, and
+# libcurl silently re-sends a request whose reused keep-alive connection
+# died without an answer (Curl_retry_request): HEC indexed the batch, the
+# retry indexes it again, and the relay never learns of it, so only the
+# drops that reach the relay as "Empty reply from server" are counted in
+# duplicates_risked.  Fix in hec.c (not ours to edit here): give the body
+# through CURLOPT_READFUNCTION + CURLOPT_SEEKFUNCTION and refuse the
+# rewind (CURL_SEEKFUNC_CANTSEEK) once bytes went out, so the transfer
+# fails with CURLE_SEND_FAIL_REWIND and is classified
+# HEC_RETRY_MAYBE_SENT (released with duplicates_risked).
+RISKED=$(batch_dups_risked)
+echo "batch audit: duplicates_risked=$RISKED in $(sql "SELECT count(*) FROM clawdstrike.batch WHERE duplicates_risked > 0") batches"
+le "duplicates accounted in the batch audit" "$DUPS" "$RISKED"
+check "duplicates happened and were counted" test "$DUPS" -gt 0
+eq "no dead letters" "$(n_dead_letters)" 0
+stop_emulator
+finish
