@@ -31,7 +31,7 @@ GRANT USAGE ON SCHEMA clawdstrike TO clawdstrike_engine, clawdstrike_relay,
 
 GRANT EXECUTE ON FUNCTION clawdstrike.enqueue(jsonb) TO clawdstrike_engine, clawdstrike_relay;
 -- Functions the triggers and enqueue use run as the invoker's helper calls.
-GRANT EXECUTE ON FUNCTION clawdstrike.event_problem(jsonb, integer),
+GRANT EXECUTE ON FUNCTION clawdstrike.event_problem(jsonb, integer), clawdstrike.event_limit(integer),
 	clawdstrike.validate_event(jsonb), clawdstrike.severity_priority(text)
 	TO clawdstrike_engine, clawdstrike_relay, clawdstrike_analyst, clawdstrike_operator;
 

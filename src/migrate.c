@@ -54,20 +54,30 @@ static int query_int(struct db *db,
 
 int migrate_schema_version(struct db *db, int *out, int *sql_current)
 {
-	static const char sql[] =
-	        "SELECT CASE WHEN to_regclass('clawdstrike.schema_migrations')"
-	        " IS NULL THEN 0 ELSE (SELECT coalesce(max(version), 0)"
-	        " FROM clawdstrike.schema_migrations) END";
+	/* Two steps: a query naming a missing table fails at parse time,
+	 * whatever a CASE around it says. */
+	static const char sql_exists[] =
+		"SELECT (to_regclass('clawdstrike.schema_migrations') IS NOT"
+		" NULL)::int + (to_regclass('clawdstrike.schema_repeatable') IS"
+		" NOT NULL)::int";
+	static const char sql_version[] =
+		"SELECT coalesce(max(version), 0)"
+		" FROM clawdstrike.schema_migrations";
 	static const char sql_sum[] =
-	        "SELECT CASE WHEN to_regclass('clawdstrike.schema_repeatable')"
-	        " IS NULL THEN 0 ELSE (SELECT count(*) FROM"
-	        " clawdstrike.schema_repeatable WHERE checksum = md5($1)) END";
-	char *text;
+		"SELECT count(*) FROM clawdstrike.schema_repeatable"
+		" WHERE checksum = md5($1)";
 	const char *params[1];
-	int rc;
+	int rc, tables = 0;
+	char *text;
 
-	rc = query_int(db, sql, 0, NULL, out);
-	if (rc || !sql_current)
+	*out = 0;
+	if (sql_current)
+		*sql_current = 0;
+	rc = query_int(db, sql_exists, 0, NULL, &tables);
+	if (rc || tables < 1)
+		return rc;
+	rc = query_int(db, sql_version, 0, NULL, out);
+	if (rc || !sql_current || tables < 2)
 		return rc;
 	text = repeatable_text();
 	params[0] = text;
