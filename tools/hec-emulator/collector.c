@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -478,6 +479,50 @@ static char *ack_answer(const uint64_t *ids, const bool *ok, size_t n)
 	return buf_take(&b, NULL);
 }
 
+/*
+ * --require-channel-cookie: behind a load balancer that routes on the
+ * channel cookie, a poll without it lands on some other indexer, which
+ * knows nothing of the channel.  True when this node would get the poll.
+ */
+static bool cookie_routes_here(struct emu *emu,
+                               struct request *rq,
+                               const struct channel_id *ch)
+{
+	const char *v;
+	struct channel_id got;
+
+	if (!emu->opts->require_channel_cookie)
+		return true;
+	v = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND,
+	                                emu->opts->channel_cookie);
+	if (v && acks_parse_channel(v, &got) == 0 &&
+	    !memcmp(got.b, ch->b, sizeof(got.b)))
+		return true;
+	counters_add(&emu->counters.ack_cookie_misses, 1);
+	log_warn("ack poll without the channel cookie: answered as another "
+	         "indexer would (every id false)",
+	         "cookie=%s", v ? "mismatch" : "missing");
+	return false;
+}
+
+/* inputs.conf channel_cookie: Set-Cookie NAME=<channel> on answers to
+ * requests that name a (valid) channel. */
+static void set_channel_cookie(struct emu *emu,
+                               struct request *rq,
+                               struct reply *r)
+{
+	const char *c = request_header(rq, CHANNEL_HEADER);
+	struct channel_id ch;
+
+	if (!emu->opts->channel_cookie || r->drop)
+		return;
+	if (!c)
+		c = request_query(rq, "channel");
+	if (!c || acks_parse_channel(c, &ch) != 0)
+		return;
+	r->set_cookie = xasprintf("%s=%s", emu->opts->channel_cookie, c);
+}
+
 static void handle_ack(struct emu *emu, struct request *rq, struct reply *r)
 {
 	struct ingest in;
@@ -504,7 +549,8 @@ static void handle_ack(struct emu *emu, struct request *rq, struct reply *r)
 		goto done;
 	}
 	ok = xcalloc(n ? n : 1, sizeof(*ok));
-	acks_query(emu->acks, &in.ch, ids, n, ok, emu_now_ms());
+	if (cookie_routes_here(emu, rq, &in.ch))
+		acks_query(emu->acks, &in.ch, ids, n, ok, emu_now_ms());
 	counters_add(&emu->counters.ack_polls, 1);
 	counters_add(&emu->counters.ack_ids_queried, n);
 	for (size_t i = 0; i < n; i++)
@@ -566,6 +612,8 @@ void collector_handle(struct emu *emu, struct request *rq, struct reply *r)
 		handle_health(emu, rq, r);
 		break;
 	}
+	if (rq->ep != EP_HEALTH)
+		set_channel_cookie(emu, rq, r);
 	if (delay) {
 		/* After the work, before the answer: a slow indexer. */
 		counters_add(&emu->counters.faults_delayed, 1);

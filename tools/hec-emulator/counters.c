@@ -87,7 +87,7 @@ char *counters_to_json(struct counters *c,
 {
 	json_t *o = json_pack(
 	        "{s:I,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-	        "s:I,s:I,s:I,s:I,s:I}",
+	        "s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	        "uptime_ms", (json_int_t)uptime_ms, "requests", by_endpoint(c),
 	        "http_status", by_status(c), "hec_code", by_code(c),
 	        "events_indexed", get(&c->events_indexed), "bytes_received",
@@ -99,7 +99,9 @@ char *counters_to_json(struct counters *c,
 	        get(&c->faults_throttled), "faults_dropped",
 	        get(&c->faults_dropped), "faults_delayed",
 	        get(&c->faults_delayed), "restarts", get(&c->restarts),
-	        "acks_forgotten", get(&c->acks_forgotten), "channels",
+	        "acks_forgotten", get(&c->acks_forgotten),
+	        "tls_client_rejected", get(&c->tls_client_rejected),
+	        "ack_cookie_misses", get(&c->ack_cookie_misses), "channels",
 	        (json_int_t)acks->channels, "pending_acks",
 	        (json_int_t)acks->pending);
 	char *s = json_dumps(o, JSON_COMPACT);

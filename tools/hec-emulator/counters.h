@@ -45,6 +45,8 @@ struct counters {
 	_Atomic uint64_t faults_delayed;
 	_Atomic uint64_t restarts;
 	_Atomic uint64_t acks_forgotten;
+	_Atomic uint64_t tls_client_rejected; /* no/bad client certificate */
+	_Atomic uint64_t ack_cookie_misses;   /* /ack without the cookie */
 };
 
 void counters_init(struct counters *c);

@@ -7,11 +7,21 @@
  * that last call.  Answering before the body (413) is allowed only on the
  * first call.  Returning MHD_NO closes the connection without an answer,
  * which is how "responses dropped after indexing" is injected.
+ *
+ * HTTPS (--tls-cert/--tls-key) is libmicrohttpd's, over GnuTLS.  With
+ * --tls-client-ca libmicrohttpd asks for a client certificate but cannot
+ * demand one, so the first call of every request checks it
+ * (gnutls_certificate_verify_peers2) and closes the connection without an
+ * answer when it is missing or not signed by that CA, as a Splunk with
+ * requireClientCert = true ends the handshake.  The control API is exempt
+ * (loopback only), so tests can drive an emulator their client cannot
+ * otherwise talk to.
  */
 #include "httpd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -30,6 +40,7 @@
 struct httpd {
 	struct MHD_Daemon *daemon;
 	int fd;
+	char *cert, *key, *trust; /* PEM text for libmicrohttpd, or NULL */
 };
 
 struct route {
@@ -140,6 +151,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct reply *r)
 		                        r->content_type);
 	if (r->allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (r->set_cookie)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE,
+		                        r->set_cookie);
 	if (r->retry_after_s) {
 		snprintf(num, sizeof(num), "%u", r->retry_after_s);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);
@@ -244,11 +258,42 @@ static struct request *request_new(struct emu *emu,
 	return rq;
 }
 
+/* --tls-client-ca: a verified client certificate, else false (logged). */
+static bool client_cert_ok(struct emu *emu, struct request *rq)
+{
+	const union MHD_ConnectionInfo *ci;
+	unsigned status = 0;
+	int rc;
+
+	if (!emu->opts->tls_client_ca || rq->ep == EP_CONTROL)
+		return true;
+	ci = MHD_get_connection_info(rq->conn,
+	                             MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return false;
+	rc = gnutls_certificate_verify_peers2(
+	        (gnutls_session_t)ci->tls_session, &status);
+	if (rc == 0 && status == 0)
+		return true;
+	counters_add(&emu->counters.tls_client_rejected, 1);
+	log_warn("client certificate refused; closing the connection",
+	         "path=%s reason=\"%s\"", rq->url,
+	         rc == GNUTLS_E_NO_CERTIFICATE_FOUND ? "no client certificate"
+	         : rc                                ? gnutls_strerror(rc)
+	                                             : "not signed by "
+	                                               "--tls-client-ca");
+	return false;
+}
+
 static enum MHD_Result first_call(struct emu *emu, struct request *rq)
 {
 	struct reply r;
 	enum MHD_Result ret;
 
+	if (!client_cert_ok(emu, rq)) {
+		rq->answered = true;
+		return MHD_NO;
+	}
 	if (!declared_too_large(emu, rq))
 		return MHD_YES;
 	reply_init(&r);
@@ -364,32 +409,115 @@ done:
 	return rc;
 }
 
+/* A whole PEM file as a string (libmicrohttpd takes PEM text). */
+static int read_pem(const char *flag, const char *path, char **out)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+
+	if (!f)
+		return relay_error_set("%s %s: %s", flag, path,
+		                       strerror(errno));
+	buf_init(&b, (size_t)1 << 20);
+	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = buf_append(&b, chunk, n);
+	if (!rc && ferror(f))
+		rc = relay_error_set("%s %s: read error", flag, path);
+	else if (rc)
+		rc = relay_error_set("%s %s: larger than 1 MiB", flag, path);
+	fclose(f);
+	if (!rc && !strstr(b.data ? b.data : "", "-----BEGIN "))
+		rc = relay_error_set("%s %s: not a PEM file", flag, path);
+	if (rc) {
+		buf_dispose(&b);
+		return rc;
+	}
+	*out = buf_take(&b, NULL);
+	return 0;
+}
+
+static int load_tls(struct httpd *h, const struct emu_options *o)
+{
+	if (!o->tls_cert)
+		return 0;
+	if (read_pem("--tls-cert", o->tls_cert, &h->cert) != 0 ||
+	    read_pem("--tls-key", o->tls_key, &h->key) != 0)
+		return -1;
+	if (o->tls_client_ca &&
+	    read_pem("--tls-client-ca", o->tls_client_ca, &h->trust) != 0)
+		return -1;
+	return 0;
+}
+
+static void httpd_free(struct httpd *h)
+{
+	free(h->cert);
+	if (h->key) {
+		explicit_bzero(h->key, strlen(h->key));
+		free(h->key);
+	}
+	free(h->trust);
+	free(h);
+}
+
+static struct MHD_Daemon *
+start_daemon(struct emu *emu, struct httpd *h, unsigned flags)
+{
+	unsigned pool = emu->opts->threads;
+	/* Options after the common ones; unused slots end the list. */
+	struct MHD_OptionItem tls[] = {
+	        {h->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0,
+	         h->cert},
+	        {MHD_OPTION_HTTPS_MEM_KEY, 0, h->key},
+	        {h->trust ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+	         h->trust},
+	        {MHD_OPTION_END, 0, NULL},
+	};
+
+	if (pool == 0)
+		flags |= MHD_USE_THREAD_PER_CONNECTION;
+	if (h->cert)
+		flags |= MHD_USE_TLS;
+	return MHD_start_daemon(
+	        flags, 0, NULL, NULL, &on_request, emu,
+	        MHD_OPTION_LISTEN_SOCKET, h->fd, MHD_OPTION_NOTIFY_COMPLETED,
+	        &on_completed, emu, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	        (size_t)256 * 1024, MHD_OPTION_CONNECTION_TIMEOUT,
+	        (unsigned)7200, MHD_OPTION_ARRAY, tls,
+	        /* With a thread per connection there is no pool. */
+	        pool > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool,
+	        MHD_OPTION_END);
+}
+
 struct httpd *httpd_start(struct emu *emu, uint16_t *port)
 {
 	struct httpd *h = xcalloc(1, sizeof(*h));
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 	                 MHD_USE_ERROR_LOG;
-	unsigned pool = emu->opts->threads;
 
-	if (listen_on(emu->opts->listen, &h->fd, port) != 0) {
-		free(h);
+	if (load_tls(h, emu->opts) != 0) {
+		httpd_free(h);
 		return NULL;
 	}
-	if (pool == 0)
-		flags |= MHD_USE_THREAD_PER_CONNECTION;
-	h->daemon = MHD_start_daemon(
-	        flags, 0, NULL, NULL, &on_request, emu,
-	        MHD_OPTION_LISTEN_SOCKET, h->fd, MHD_OPTION_NOTIFY_COMPLETED,
-	        &on_completed, emu, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	        (size_t)256 * 1024, MHD_OPTION_CONNECTION_TIMEOUT,
-	        (unsigned)7200,
-	        /* With a thread per connection there is no pool. */
-	        pool > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool,
-	        MHD_OPTION_END);
+	if (h->cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		relay_error_set("this libmicrohttpd has no TLS support");
+		httpd_free(h);
+		return NULL;
+	}
+	if (listen_on(emu->opts->listen, &h->fd, port) != 0) {
+		httpd_free(h);
+		return NULL;
+	}
+	h->daemon = start_daemon(emu, h, flags);
 	if (!h->daemon) {
-		relay_error_set("libmicrohttpd failed to start");
+		relay_error_set(h->cert ? "libmicrohttpd failed to start (is "
+		                          "the TLS key the certificate's?)"
+		                        : "libmicrohttpd failed to start");
 		close(h->fd);
-		free(h);
+		httpd_free(h);
 		return NULL;
 	}
 	return h;
@@ -401,5 +529,5 @@ void httpd_stop(struct httpd *h)
 		return;
 	/* libmicrohttpd closes the listening socket it was given. */
 	MHD_stop_daemon(h->daemon);
-	free(h);
+	httpd_free(h);
 }

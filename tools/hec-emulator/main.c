@@ -93,10 +93,13 @@ static int run(struct emu *emu)
 		log_error("port file", "error=%s", relay_error_last());
 		goto done;
 	}
-	log_info("listening", "port=%u tokens=%zu ack=%d output=%s",
+	log_info("listening", "port=%u tokens=%zu ack=%d output=%s tls=%s",
 	         (unsigned)port, emu->opts->tokens.n,
 	         (int)emu->opts->tokens.ack_all,
-	         emu->opts->output ? emu->opts->output : "off");
+	         emu->opts->output ? emu->opts->output : "off",
+	         !emu->opts->tls_cert        ? "off"
+	         : emu->opts->tls_client_ca ? "mtls"
+	                                    : "on");
 	wait_for_stop();
 	rc = 0;
 done:

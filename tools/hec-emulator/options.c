@@ -39,6 +39,11 @@ enum {
 	OPT_HEALTH,
 	OPT_SEED,
 	OPT_LOG_LEVEL,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_TLS_CLIENT_CA,
+	OPT_CHANNEL_COOKIE,
+	OPT_REQUIRE_COOKIE,
 	OPT_HELP
 };
 
@@ -68,6 +73,11 @@ static const struct option longopts[] = {
         {"health", required_argument, NULL, OPT_HEALTH},
         {"seed", required_argument, NULL, OPT_SEED},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+        {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
+        {"channel-cookie", required_argument, NULL, OPT_CHANNEL_COOKIE},
+        {"require-channel-cookie", no_argument, NULL, OPT_REQUIRE_COOKIE},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
 
@@ -122,6 +132,15 @@ static const char usage_text[] =
         "                            shutting_down\n"
         "  --seed N                  seed for the fault draws\n"
         "  --log-level LEVEL         error, warn, info (default), debug\n"
+        "  --tls-cert FILE           serve HTTPS with this PEM certificate\n"
+        "                            (chain) ...\n"
+        "  --tls-key FILE            ... and this PEM private key\n"
+        "  --tls-client-ca FILE      require a client certificate signed by\n"
+        "                            this PEM CA (mTLS); needs --tls-cert\n"
+        "  --channel-cookie NAME     inputs.conf channel_cookie: answer\n"
+        "                            Set-Cookie: NAME=<channel>\n"
+        "  --require-channel-cookie  /ack without the cookie reads like\n"
+        "                            another indexer: every id false\n"
         "  --help                    this text\n"
         "\n"
         "Control API (loopback clients only): GET /emulator/counters,\n"
@@ -275,6 +294,34 @@ static int apply_other(struct emu_options *o, int opt, const char *arg)
 	}
 }
 
+/* A cookie name is an RFC 6265 token. */
+static int set_cookie_name(struct emu_options *o, const char *arg)
+{
+	if (!*arg || arg[strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+	                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                             "0123456789!#$%&'*+-.^_`|~")])
+		return relay_error_set("--channel-cookie: a cookie name "
+		                       "(letters, digits, -_. ...), got "
+		                       "\"%s\"",
+		                       arg);
+	set_str(&o->channel_cookie, arg);
+	return 0;
+}
+
+/* Option combinations. */
+static int check_combinations(const struct emu_options *o)
+{
+	if (!o->tls_cert != !o->tls_key)
+		return relay_error_set("--tls-cert and --tls-key go together");
+	if (o->tls_client_ca && !o->tls_cert)
+		return relay_error_set("--tls-client-ca needs --tls-cert and "
+		                       "--tls-key");
+	if (o->require_channel_cookie && !o->channel_cookie)
+		return relay_error_set("--require-channel-cookie needs "
+		                       "--channel-cookie NAME");
+	return 0;
+}
+
 static int apply(struct emu_options *o, int opt, const char *arg)
 {
 	switch (opt) {
@@ -303,6 +350,20 @@ static int apply(struct emu_options *o, int opt, const char *arg)
 		return 0;
 	case OPT_NO_CONTROL:
 		o->control = false;
+		return 0;
+	case OPT_TLS_CERT:
+		set_str(&o->tls_cert, arg);
+		return 0;
+	case OPT_TLS_KEY:
+		set_str(&o->tls_key, arg);
+		return 0;
+	case OPT_TLS_CLIENT_CA:
+		set_str(&o->tls_client_ca, arg);
+		return 0;
+	case OPT_CHANNEL_COOKIE:
+		return set_cookie_name(o, arg);
+	case OPT_REQUIRE_COOKIE:
+		o->require_channel_cookie = true;
 		return 0;
 	default:
 		return apply_other(o, opt, arg);
@@ -338,6 +399,8 @@ int options_parse(struct emu_options *o, int argc, char **argv)
 		relay_error_set("at least one --token is required");
 		return RELAY_EINVAL;
 	}
+	if (check_combinations(o) != 0)
+		return RELAY_EINVAL;
 	return OPTIONS_RUN;
 }
 
@@ -346,5 +409,9 @@ void options_dispose(struct emu_options *o)
 	free(o->listen);
 	free(o->output);
 	free(o->port_file);
+	free(o->tls_cert);
+	free(o->tls_key);
+	free(o->tls_client_ca);
+	free(o->channel_cookie);
 	tokens_dispose(&o->tokens);
 }

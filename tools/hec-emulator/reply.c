@@ -61,6 +61,7 @@ void reply_init(struct reply *r)
 void reply_dispose(struct reply *r)
 {
 	free(r->body);
+	free(r->set_cookie);
 	reply_init(r);
 }
 

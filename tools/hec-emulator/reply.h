@@ -57,6 +57,7 @@ struct reply {
 	const char *content_type; /* static string */
 	const char *allow;        /* static; Allow header or NULL */
 	unsigned retry_after_s;   /* 0: no Retry-After header */
+	char *set_cookie;         /* owned; Set-Cookie value or NULL */
 	int hec_code;             /* -1 when the reply carries none */
 	bool drop;                /* close the connection without answering */
 };
