@@ -13,10 +13,14 @@
  * code 5 "No data" and a bad one 401/403, and nothing is indexed.  The
  * token itself is never printed.
  */
+#include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -24,6 +28,8 @@
 #include "hec.h"
 #include "migrate.h"
 #include "sqlbundle.h"
+#include "tlsprobe.h"
+#include "token.h"
 #include "util/buf.h"
 #include "util/sys.h"
 #include "util/xalloc.h"
@@ -36,10 +42,14 @@ static const char help[] =
         "\n"
         "Validate the configuration (including what delivery needs), print\n"
         "it with secrets redacted, then check: the database is reachable and\n"
-        "its schema version matches this binary; each hec_url answers the\n"
-        "health endpoint and accepts the token (an empty POST to\n"
-        "/services/collector/event, which indexes nothing).  One line per\n"
-        "check: `ok`, `warn` (advisory) or `FAIL`.\n"
+        "its schema version matches this binary; the token source (inline,\n"
+        "file or vault; never the token) can be read; each https hec_url\n"
+        "completes a TLS handshake with the configured CA/client\n"
+        "certificate (days until its certificate expires); each hec_url\n"
+        "answers the health endpoint and accepts the token (an empty POST\n"
+        "to /services/collector/event, which indexes nothing); the\n"
+        "metrics.listen address is free.  One line per check: `ok`, `warn`\n"
+        "(advisory) or `FAIL`.\n"
         "\n"
         "Exit status: 0 every check passed, 1 a check failed, 2 the\n"
         "configuration is invalid (the message names the file, line and key).\n";
@@ -259,13 +269,10 @@ static const char *nonempty(const char *s)
 	return s && *s ? s : NULL;
 }
 
-/* The token as `run` loads it: hec_token_file wins over hec_token. */
+/* The token as `run` loads it (token.h: inline, file or Vault). */
 static int load_token(const struct config *cfg, char **out)
 {
-	if (nonempty(cfg->splunk.hec_token_file))
-		return sys_read_secret(out, cfg->splunk.hec_token_file);
-	*out = xstrdup(cfg->splunk.hec_token ? cfg->splunk.hec_token : "");
-	return 0;
+	return token_load(cfg, out, NULL);
 }
 
 static int open_hec(const struct config *cfg, struct hec **out)
@@ -293,9 +300,144 @@ static int open_hec(const struct config *cfg, struct hec **out)
 	o.http2 = cfg->splunk.tls.http2;
 	o.user_agent = "clawdstrike-relay/" RELAY_VERSION_STRING;
 	rc = hec_new(out, &o);
-	explicit_bzero(tok, strlen(tok));
-	free(tok);
+	token_free(tok);
 	return rc;
+}
+
+/* ---------------------------------------------------- token source, TLS */
+
+/* Which source the token comes from, and whether it can be read now. */
+static void check_token_source(struct checker *ck, const struct config *cfg)
+{
+	enum token_source s = token_source_of(cfg);
+	char *tok = NULL;
+	long version = -1;
+	char where[600];
+
+	if (s == TOKEN_VAULT)
+		snprintf(where, sizeof(where), "vault %s path %s key %s",
+		         cfg->splunk.vault.address, cfg->splunk.vault.path,
+		         cfg->splunk.vault.key);
+	else if (s == TOKEN_FILE)
+		snprintf(where, sizeof(where), "file %s (re-read when it"
+		         " changes and on 401/403)",
+		         cfg->splunk.hec_token_file);
+	else
+		snprintf(where, sizeof(where), "inline (exporters.splunk."
+		         "hec_token)");
+	if (token_load(cfg, &tok, &version) != 0) {
+		line_out(ck, "FAIL", "token", "source %s: %s", where,
+		         relay_error_last());
+		return;
+	}
+	if (!*tok)
+		line_out(ck, "FAIL", "token", "source %s: the token is empty",
+		         where);
+	else if (version >= 0)
+		line_out(ck, "ok", "token", "source %s: read (secret version"
+		         " %ld)", where, version);
+	else
+		line_out(ck, "ok", "token", "source %s: read", where);
+	token_free(tok);
+}
+
+/* Days before a certificate expiry that `check` starts warning. */
+#define CHECK_CERT_WARN_DAYS 14
+
+/* https endpoints: handshake with the relay's TLS settings, expiry. */
+static void check_tls(struct checker *ck,
+                      const struct config *cfg,
+                      const char *url,
+                      const char *what)
+{
+	struct tlsprobe_opts o;
+	struct tlsprobe_result r;
+	const char *tag;
+
+	if (strncmp(url, "https://", 8) != 0)
+		return; /* plain http: config already warned */
+	memset(&o, 0, sizeof(o));
+	o.ca_cert_path = nonempty(cfg->splunk.tls.ca_cert_path);
+	o.client_cert_path = nonempty(cfg->splunk.tls.client_cert_path);
+	o.client_key_path = nonempty(cfg->splunk.tls.client_key_path);
+	o.insecure_skip_verify = cfg->splunk.tls.insecure_skip_verify;
+	o.timeout_ms = CHECK_HEC_TIMEOUT_MS;
+	if (tlsprobe_run(url, &o, &r) != 0) {
+		line_out(ck, "FAIL", what, "tls: handshake failed: %s",
+		         relay_error_last());
+		return;
+	}
+	if (!r.not_after) {
+		line_out(ck, r.verified ? "ok" : "warn", what,
+		         "tls: handshake ok (%s), certificate expiry unknown",
+		         r.verified ? "verified" : "NOT verified");
+		return;
+	}
+	tag = r.days_left < 0                       ? "FAIL"
+	      : !r.verified                         ? "warn"
+	      : r.days_left < CHECK_CERT_WARN_DAYS ? "warn"
+	                                            : "ok";
+	line_out(ck, tag, what,
+	         "tls: handshake ok (%s), certificate %s (issuer %s) %s %ld"
+	         " days",
+	         r.verified ? "verified" : "NOT verified: insecure_skip_verify",
+	         r.subject, r.issuer,
+	         r.days_left < 0 ? "expired" : "expires in",
+	         r.days_left < 0 ? -r.days_left : r.days_left);
+}
+
+/* ------------------------------------------------------------- metrics */
+
+/* Could `run` listen on metrics.listen?  Binds and closes at once. */
+static void check_metrics_listener(struct checker *ck, const struct config *cfg)
+{
+	const char *spec = cfg->metrics.listen;
+	char host[256];
+	const char *colon = spec ? strrchr(spec, ':') : NULL;
+	struct addrinfo hints, *res = NULL;
+	size_t hl;
+	int fd = -1, one = 1, e;
+
+	if (!spec || !*spec) {
+		line_out(ck, "ok", "metrics", "listener off (metrics.listen is"
+		         " empty)");
+		return;
+	}
+	hl = colon ? (size_t)(colon - spec) : 0;
+	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
+		spec++;
+		hl -= 2;
+	}
+	if (!colon || hl >= sizeof(host)) {
+		line_out(ck, "FAIL", "metrics", "%s: not host:port",
+		         cfg->metrics.listen);
+		return;
+	}
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	e = getaddrinfo(host, colon + 1, &hints, &res);
+	if (e != 0 || !res) {
+		line_out(ck, "FAIL", "metrics", "%s: %s", cfg->metrics.listen,
+		         gai_strerror(e));
+		return;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 1))
+		line_out(ck, "FAIL", "metrics", "cannot listen on %s: %s"
+		         " (another relay running?)",
+		         cfg->metrics.listen, strerror(errno));
+	else
+		line_out(ck, "ok", "metrics", "%s is free for /metrics,"
+		         " /healthz, /readyz",
+		         cfg->metrics.listen);
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(res);
 }
 
 static void check_hec(struct checker *ck, const struct config *cfg)
@@ -315,6 +457,7 @@ static void check_hec(struct checker *ck, const struct config *cfg)
 	for (size_t i = 0; i < hec_endpoint_count(hec); i++) {
 		char *what = xasprintf("hec %s", hec_endpoint_url(hec, i));
 
+		check_tls(ck, cfg, hec_endpoint_url(hec, i), what);
 		/* Without an HTTP answer the token cannot be judged. */
 		if (check_health(ck, hec, i, what) == 0)
 			check_token(ck, hec, i, cfg->splunk.use_ack, what);
@@ -360,7 +503,10 @@ int cmd_check(const struct cli_ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; i < cfg->warnings.n; i++)
 		line_out(&ck, "warn", "config", "%s", cfg->warnings.v[i]);
 	check_database(&ck, cfg);
+	if (cfg->splunk.enabled)
+		check_token_source(&ck, cfg);
 	check_hec(&ck, cfg);
+	check_metrics_listener(&ck, cfg);
 	config_free(cfg);
 	if (ck.failed)
 		printf("%d check(s) failed\n", ck.failed);

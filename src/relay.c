@@ -32,6 +32,7 @@
 #include "pace.h"
 #include "ratelimit.h"
 #include "store.h"
+#include "token.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/sys.h"
@@ -103,6 +104,9 @@ struct relay {
 	int64_t next_token_check_ms;
 	struct stat token_stat;
 	bool token_stat_known;
+	uint64_t token_hash; /* of the token in use (FNV-1a) */
+	int64_t next_vault_ms, last_vault_ms;
+	bool vault_down; /* warned once; info when it answers again */
 };
 
 /* Relaxed atomic add to a metrics counter. */
@@ -941,30 +945,81 @@ static void upkeep(struct relay *r, int64_t now)
 
 /* ------------------------------------------------------------- tokens */
 
-/* Load the current token (inline, or the file re-read). */
+/* Load the current token from its source (token.h). */
 static int load_token(const struct config *cfg, char **out)
 {
-	if (cfg->splunk.hec_token_file && *cfg->splunk.hec_token_file)
-		return sys_read_secret(out, cfg->splunk.hec_token_file);
-	*out = xstrdup(cfg->splunk.hec_token ? cfg->splunk.hec_token : "");
-	return 0;
+	return token_load(cfg, out, NULL);
 }
 
-static void reload_token(struct relay *r, int64_t now)
+/* Tells tokens apart without keeping a second copy of the secret. */
+static uint64_t token_hash(const char *s)
 {
-	char *tok = NULL;
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 
-	r->token_reload = false;
-	if (load_token(r->cfg, &tok) != 0) {
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Vault is read every vault.refresh_s, and after a 401/403 at most once
+ * a second (several refused requests ask for one read). */
+static bool vault_due(const struct relay *r, int64_t now)
+{
+	if (token_source_of(r->cfg) != TOKEN_VAULT)
+		return false;
+	if (now >= r->next_vault_ms)
+		return true;
+	return r->token_reload && now >= r->last_vault_ms + 1000;
+}
+
+/* Vault unreachable: keep the last good token, warn once per outage. */
+static void token_source_failed(struct relay *r)
+{
+	if (token_source_of(r->cfg) != TOKEN_VAULT) {
 		log_error("cannot reload the HEC token", "error=\"%s\"",
 		          relay_error_last());
 		return;
 	}
+	if (!r->vault_down)
+		log_warn("cannot read the HEC token from Vault; keeping the"
+		         " last good token until Vault answers",
+		         "error=\"%s\"", relay_error_last());
+	r->vault_down = true;
+}
+
+static void reload_token(struct relay *r, int64_t now)
+{
+	bool vault = token_source_of(r->cfg) == TOKEN_VAULT;
+	char *tok = NULL;
+	long version = -1;
+	uint64_t h;
+
+	if (vault && !vault_due(r, now))
+		return; /* token_reload stays set: read when due */
+	r->token_reload = false;
+	if (vault) {
+		r->last_vault_ms = now;
+		r->next_vault_ms = now + r->cfg->splunk.vault.refresh_s * 1000LL;
+	}
+	if (token_load(r->cfg, &tok, &version) != 0) {
+		token_source_failed(r);
+		return;
+	}
+	if (r->vault_down)
+		log_info("Vault answers again", "version=%ld", version);
+	r->vault_down = false;
+	h = token_hash(tok);
+	if (h == r->token_hash) {
+		token_free(tok);
+		return; /* unchanged: held posts keep their hold */
+	}
 	hec_set_token(r->hec, tok);
-	free(tok);
+	token_free(tok);
+	r->token_hash = h;
 	COUNT(r, token_reloads, 1);
-	log_info("HEC token reloaded", NULL);
-	/* Held posts may go now with the new token. */
+	log_info("HEC token reloaded", "source=%s version=%ld",
+	         token_source_name(token_source_of(r->cfg)), version);
+	/* Held posts (refused with the old token) go now with the new one. */
 	for (struct post *p = r->retry_head; p; p = p->next)
 		if (p->not_before_ms > now)
 			p->not_before_ms = now;
@@ -1162,7 +1217,8 @@ static int loop(struct relay *r)
 		drain_wake_fd(r->sig->wake_fd);
 		if (r->sig->reload)
 			reload_config(r, now);
-		if (r->token_reload || token_file_changed(r, now))
+		if (r->token_reload || token_file_changed(r, now) ||
+		    vault_due(r, now))
 			reload_token(r, now);
 		upkeep(r, now);
 		if (finished(r, now))
@@ -1215,7 +1271,12 @@ static int open_hec(struct relay *r)
 	o.http2 = cfg->splunk.tls.http2;
 	o.user_agent = "clawdstrike-relay/" RELAY_VERSION_STRING;
 	rc = hec_new(&r->hec, &o);
-	free(tok);
+	r->token_hash = token_hash(tok);
+	r->last_vault_ms = sys_now_ms();
+	r->next_vault_ms = r->last_vault_ms + cfg->splunk.vault.refresh_s * 1000LL;
+	log_info("HEC token loaded", "source=%s",
+	         token_source_name(token_source_of(cfg)));
+	token_free(tok);
 	return rc;
 }
 
