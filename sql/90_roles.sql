@@ -54,6 +54,10 @@ GRANT SELECT ON clawdstrike.status_counts, clawdstrike.backlog, clawdstrike.in_f
 	TO clawdstrike_relay, clawdstrike_analyst, clawdstrike_operator;
 GRANT SELECT ON clawdstrike.settings TO clawdstrike_relay, clawdstrike_analyst,
 	clawdstrike_operator;
+-- The schema version (what `migrate` applied): `check`, `enqueue` and
+-- `status` compare it with the binary's before doing anything.
+GRANT SELECT ON clawdstrike.schema_migrations, clawdstrike.schema_repeatable
+	TO clawdstrike_relay, clawdstrike_analyst, clawdstrike_operator;
 
 -- Operators replay: read the outbox, change only its status, audit trail.
 GRANT SELECT, UPDATE (status) ON clawdstrike.outbox TO clawdstrike_operator;
