@@ -73,6 +73,17 @@ int db_reset(struct db *db)
 	return 0;
 }
 
+/* Copy src into dst, cut to fit (an error text may be long). */
+static void copy_trunc(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* One place maps every libpq failure to a return code and a message. */
 static int fail(struct db *db, PGresult *res)
 {
@@ -91,8 +102,7 @@ static int fail(struct db *db, PGresult *res)
 		clean[--n] = '\0';
 	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
 	primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	snprintf(db->message, sizeof(db->message), "%s",
-	         primary ? primary : clean);
+	copy_trunc(db->message, sizeof(db->message), primary ? primary : clean);
 	if (state)
 		relay_error_set("%s (SQLSTATE %s)", clean, state);
 	else
