@@ -92,8 +92,21 @@ ge() {
 	if [ "$2" -ge "$3" ]; then ok "$1 ($2 >= $3)"; else bad "$1: got $2, want >= $3"; fi
 }
 
+# sanitizer_reports: fail for every ASan/UBSan/LSan report in our logs
+# (a -DRELAY_SANITIZE=ON build aborts at the first one).
+sanitizer_reports() {
+	local f
+	for f in "$T"/*.log; do
+		[ -e "$f" ] || continue
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+			bad "sanitizer report in $(basename "$f")"
+		fi
+	done
+}
+
 finish() {
 	stop_all
+	sanitizer_reports
 	echo "$PASS passed, $FAIL failed"
 	if [ "$FAIL" -ne 0 ]; then
 		show_logs
@@ -367,8 +380,12 @@ relay_alive() {
 
 # kill_relay NAME: SIGKILL, no goodbye.
 kill_relay() {
-	local pid=${RELAY_PID[$1]:-}
+	local pid=${RELAY_PID[$1]:-} rc=0
 	[ -n "$pid" ] || return 0
+	if ! kill -0 "$pid" 2>/dev/null; then
+		wait "$pid" 2>/dev/null || rc=$?
+		bad "relay $1 died by itself (exit $rc) before kill -9"
+	fi
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	RELAY_PID[$1]=

@@ -27,12 +27,12 @@ check "polls went out while acks were false" \
 wait_until 60 "all delivered" all_delivered || true
 eq "statuses" "$(status_counts)" "pending=0 sending=0 sent=0 delivered=$N failed=0"
 # The emulator reports an ack true DELAY_MS after it indexed the batch,
-# which was before our sent_at: delivered_at - sent_at >= the delay
-# (10 ms of clock-step slack).
+# and it indexed it after the batch was claimed (claimed_at, before the
+# POST): delivered_at - claimed_at >= the delay (10 ms of slack).
 eq "no row delivered before its ack could be true" "$(sql "SELECT count(*) FROM clawdstrike.outbox o
     JOIN clawdstrike.batch b ON b.id = o.batch_id
-    WHERE o.delivered_at < b.sent_at + make_interval(secs => ($DELAY_MS - 10) / 1000.0)
-       OR b.acked_at < b.sent_at + make_interval(secs => ($DELAY_MS - 10) / 1000.0)")" 0
+    WHERE o.delivered_at < b.claimed_at + make_interval(secs => ($DELAY_MS - 10) / 1000.0)
+       OR b.acked_at < b.claimed_at + make_interval(secs => ($DELAY_MS - 10) / 1000.0)")" 0
 eq "delivery = acked" "$(sql "SELECT count(*) FROM clawdstrike.outbox WHERE delivery = 'acked'")" "$N"
 eq "every issued ack was seen true once" "$(counter '.acks_issued == .acks_true')" true
 stop_relay r1
