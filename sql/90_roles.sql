@@ -5,7 +5,10 @@
 --   clawdstrike_relay    runs the relay: the transition functions, reads
 --                        for `status`, nothing else.
 --   clawdstrike_analyst  read-only on the operator views.
---   clawdstrike_operator analyst + replay (UPDATE of status, replay()).
+--   clawdstrike_operator analyst + replay (UPDATE of status, replay())
+--                        + bulk loading (`clawdstrike-relay enqueue`:
+--                        INSERT of the event column, validated by the
+--                        same trigger as enqueue()).
 DO $$
 DECLARE
 	r text;
@@ -59,8 +62,11 @@ GRANT SELECT ON clawdstrike.settings TO clawdstrike_relay, clawdstrike_analyst,
 GRANT SELECT ON clawdstrike.schema_migrations, clawdstrike.schema_repeatable
 	TO clawdstrike_relay, clawdstrike_analyst, clawdstrike_operator;
 
--- Operators replay: read the outbox, change only its status, audit trail.
-GRANT SELECT, UPDATE (status) ON clawdstrike.outbox TO clawdstrike_operator;
+-- Operators replay (read the outbox, change only its status, audit trail)
+-- and bulk-load exported events (insert only the event column: the
+-- trigger derives and resets everything else).
+GRANT SELECT, UPDATE (status), INSERT (event) ON clawdstrike.outbox TO clawdstrike_operator;
+GRANT EXECUTE ON FUNCTION clawdstrike.enqueue(jsonb) TO clawdstrike_operator;
 GRANT SELECT ON clawdstrike.batch, clawdstrike.replay_log TO clawdstrike_operator;
 GRANT INSERT ON clawdstrike.replay_log TO clawdstrike_operator;
 GRANT EXECUTE ON FUNCTION

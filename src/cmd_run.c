@@ -3,7 +3,7 @@
  * `run`: the daemon.  Loads and checks the configuration, turns signals
  * into loop events (flags plus a self-pipe byte, so the loop wakes at
  * once), and runs the relay until SIGTERM/SIGINT completes a graceful
- * shutdown.  SIGHUP re-reads the token.
+ * shutdown.  SIGHUP reloads the configuration.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,7 @@
 -- relay calls its functions and reads the views, the analyst only reads the
 -- views, the operator replays; PUBLIC gets nothing.
 BEGIN;
-SELECT plan(71);
+SELECT plan(73);
 
 DELETE FROM clawdstrike.outbox;
 DELETE FROM clawdstrike.batch;
@@ -148,8 +148,12 @@ SELECT throws_ok($$UPDATE clawdstrike.outbox SET attempts = 0$$, '42501',
 		 'permission denied for table outbox', 'operator can UPDATE only the status column');
 SELECT throws_ok($$DELETE FROM clawdstrike.outbox$$, '42501',
 		 'permission denied for table outbox', 'operator cannot DELETE from the outbox');
-SELECT throws_ok($$INSERT INTO clawdstrike.outbox (event) VALUES (pg_temp.ev())$$, '42501',
-		 'permission denied for table outbox', 'operator cannot INSERT into the outbox');
+SELECT lives_ok($$INSERT INTO clawdstrike.outbox (event) VALUES (pg_temp.ev())$$,
+		'operator can bulk-load events (INSERT of the event column)');
+SELECT throws_ok($$INSERT INTO clawdstrike.outbox (event) VALUES ('{"event_id": 1}')$$, '22023',
+		 'invalid event: event_id: must be a UUID string', 'operator inserts are validated like enqueue()');
+SELECT throws_ok($$INSERT INTO clawdstrike.outbox (event, attempts) VALUES (pg_temp.ev(), 5)$$, '42501',
+		 'permission denied for table outbox', 'operator cannot INSERT other columns');
 SELECT throws_ok($$SELECT * FROM clawdstrike.claim('op', 1, 60)$$, '42501',
 		 'permission denied for function claim', 'operator cannot call claim');
 SELECT throws_ok($$UPDATE clawdstrike.batch SET state = 'closed'$$, '42501',
