@@ -22,7 +22,12 @@ static const char help[] =
         "\n"
         "Deliver events from the outbox to Splunk HEC until stopped.\n"
         "SIGTERM/SIGINT: stop claiming, finish requests, poll acks (up to 30 s),\n"
-        "give unsent rows back, exit 0.  SIGHUP: re-read the HEC token.\n";
+        "give unsent rows back, exit 0.  SIGHUP: re-read the configuration\n"
+        "file and apply what may change without a restart (token, log level,\n"
+        "routing, retry, rate limit, index/sourcetype/source/host); keys that\n"
+        "need a restart are reported and then only the token is reloaded.\n"
+        "The token file (exporters.splunk.hec_token_file) is also re-read\n"
+        "when it changes, and after HEC refuses the token (401/403).\n";
 
 /* The only process-wide mutable state: what the signal handler touches. */
 static struct relay_signals *signals_target;
