@@ -42,6 +42,7 @@ GRANT EXECUTE ON FUNCTION
 	clawdstrike.claim(text, integer, integer),
 	clawdstrike.mark_sent(bigint, text, uuid, bigint, integer),
 	clawdstrike.mark_delivered(bigint[], text),
+	clawdstrike.risk_duplicates(bigint, integer),
 	clawdstrike.mark_rows_delivered(bigint, bigint[]),
 	clawdstrike.fail_rows(bigint, bigint[], text, integer, integer, text),
 	clawdstrike.release(bigint, text, text, boolean, integer, integer, text),

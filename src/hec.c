@@ -64,6 +64,7 @@ struct xfer {
 	size_t share_ep; /* endpoint whose CURLSH is set; SIZE_MAX: none */
 	struct curl_slist *headers;
 	struct buf body; /* what goes on the wire (gzip or copy) */
+	size_t body_off; /* how much of body curl has read */
 	struct buf resp; /* response body, capped */
 	struct timespec t0;
 	char errbuf[CURL_ERROR_SIZE];
@@ -189,6 +190,39 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+static size_t on_read(char *dst, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = size * n, left = x->body.len - x->body_off;
+
+	if (len > left)
+		len = left;
+	if (len) {
+		memcpy(dst, x->body.data + x->body_off, len);
+		x->body_off += len;
+	}
+	return len;
+}
+
+/*
+ * curl rewinds the body to send it again when a reused keep-alive
+ * connection turns out to be dead, even after the whole request went out on
+ * it.  If the server had read that request, HEC may already hold the
+ * events: the rewind is allowed (it is usually an idle connection closed by
+ * the server) but reported as `resent`, so the caller counts the risk.
+ */
+static int on_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct xfer *x = arg;
+
+	if (origin != SEEK_SET || offset < 0 || (size_t)offset > x->body.len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	if (x->body_off > (size_t)offset)
+		x->res.resent = true;
+	x->body_off = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
 #define SETOPT(c, e, opt, val)                                                 \
 	do {                                                                   \
 		if (!(c))                                                      \
@@ -232,6 +266,10 @@ static CURLcode setup_easy(const struct hec *hec, struct xfer *x)
 	SETOPT(c, e, CURLOPT_COOKIEFILE, "");
 	SETOPT(c, e, CURLOPT_WRITEFUNCTION, on_body);
 	SETOPT(c, e, CURLOPT_WRITEDATA, (void *)x);
+	SETOPT(c, e, CURLOPT_READFUNCTION, on_read);
+	SETOPT(c, e, CURLOPT_READDATA, (void *)x);
+	SETOPT(c, e, CURLOPT_SEEKFUNCTION, on_seek);
+	SETOPT(c, e, CURLOPT_SEEKDATA, (void *)x);
 	SETOPT(c, e, CURLOPT_HTTP_VERSION,
 	       hec->http2 ? (long)CURL_HTTP_VERSION_2TLS
 	                  : (long)CURL_HTTP_VERSION_1_1);
@@ -349,15 +387,17 @@ static int xfer_start(struct hec *hec, struct xfer *x, size_t ep)
 	if (x->res.kind == HEC_REQ_HEALTH) {
 		SETOPT(c, e, CURLOPT_HTTPGET, 1L);
 	} else {
-		/* Never NULL: curl would then read the body from stdin. */
-		SETOPT(c, e, CURLOPT_POSTFIELDS,
-		       x->body.data ? x->body.data : "");
+		/* The body goes through on_read/on_seek (not POSTFIELDS) so
+		 * that a resend by curl itself is seen: see on_seek. */
+		SETOPT(c, e, CURLOPT_POST, 1L);
 		SETOPT(c, e, CURLOPT_POSTFIELDSIZE_LARGE,
 		       (curl_off_t)x->body.len);
 	}
 	if (c)
 		return curl_fail("request set-up", c);
 	x->share_ep = ep;
+	x->body_off = 0;
+	x->res.resent = false;
 	x->errbuf[0] = '\0';
 	x->res.endpoint = ep;
 	x->res.retry_after_s = -1;

@@ -122,6 +122,8 @@ struct hec_result {
 	double latency_s;   /* request start to finish */
 	size_t body_bytes;  /* bytes sent on the wire (after gzip) */
 	char error[256];    /* transport error text, "" when none */
+	bool resent;        /* curl sent the body again on a fresh connection
+	                       after the first died: HEC may hold it twice */
 	struct hec_response resp;
 };
 

@@ -451,6 +451,18 @@ static int on_accepted(struct relay *r,
 	int ch = r->ep_channel[p->endpoint];
 	int rows = 0, rc;
 
+	if (res->resent) {
+		/* The HTTP client re-sent the request after a dead
+		 * connection: HEC may have indexed the first copy too. */
+		rc = store_risk_duplicates(r->store, p->batch_id, (int)p->n);
+		if (rc)
+			return store_failed(rc, "risk_duplicates", p->batch_id);
+		COUNT(r, duplicates_risked, p->n);
+		log_warn(
+		        "request was re-sent on a fresh connection; rows may be"
+		        " duplicated",
+		        "batch=%" PRId64 " events=%zu", p->batch_id, p->n);
+	}
 	pace_success(&r->pace, res->latency_s);
 	if (res->outcome == HEC_OK_SLOW_DOWN)
 		(void)pace_failure(&r->pace, now, true, -1, sys_random_u32());
@@ -999,7 +1011,8 @@ static void reload_token(struct relay *r, int64_t now)
 	r->token_reload = false;
 	if (vault) {
 		r->last_vault_ms = now;
-		r->next_vault_ms = now + r->cfg->splunk.vault.refresh_s * 1000LL;
+		r->next_vault_ms =
+		        now + r->cfg->splunk.vault.refresh_s * 1000LL;
 	}
 	if (token_load(r->cfg, &tok, &version) != 0) {
 		token_source_failed(r);
@@ -1273,7 +1286,8 @@ static int open_hec(struct relay *r)
 	rc = hec_new(&r->hec, &o);
 	r->token_hash = token_hash(tok);
 	r->last_vault_ms = sys_now_ms();
-	r->next_vault_ms = r->last_vault_ms + cfg->splunk.vault.refresh_s * 1000LL;
+	r->next_vault_ms =
+	        r->last_vault_ms + cfg->splunk.vault.refresh_s * 1000LL;
 	log_info("HEC token loaded", "source=%s",
 	         token_source_name(token_source_of(cfg)));
 	token_free(tok);

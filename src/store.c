@@ -226,6 +226,19 @@ int store_mark_sent(struct store *s,
 	return rc;
 }
 
+int store_risk_duplicates(struct store *s, int64_t batch, int events)
+{
+	char bbuf[24], nbuf[16];
+	const char *params[2] = {bbuf, nbuf};
+
+	snprintf(bbuf, sizeof(bbuf), "%" PRId64, batch);
+	snprintf(nbuf, sizeof(nbuf), "%d", events);
+	return exec_int(s,
+	                "SELECT 0 FROM clawdstrike.risk_duplicates($1::bigint,"
+	                " $2::integer)",
+	                2, params, NULL);
+}
+
 int store_mark_delivered(struct store *s,
                          const int64_t *batches,
                          size_t n,

@@ -74,6 +74,11 @@ int store_mark_sent(struct store *s,
                     int lease_s,
                     int *rows_out) RELAY_MUSTCHECK;
 
+/* Count `events` rows of the batch as risked duplicates (a resend). */
+int store_risk_duplicates(struct store *s,
+                          int64_t batch,
+                          int events) RELAY_MUSTCHECK;
+
 /* Batches whose ack came back true (acked) or 200 without ack (!acked). */
 int store_mark_delivered(struct store *s,
                          const int64_t *batches,
