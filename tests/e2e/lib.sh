@@ -45,8 +45,17 @@ declare -A RELAY_LOG=()
 declare -A RELAY_CFG=()
 T0=$(date +%s.%N)
 
+# calc EXPR: floating-point arithmetic (awk); is EXPR: its truth.
+calc() {
+	awk "BEGIN { printf \"%.3f\", $1 }"
+}
+
+is() {
+	awk "BEGIN { exit !($1) }"
+}
+
 say() {
-	printf '[%6.1fs] %s\n' "$(echo "$(date +%s.%N) - $T0" | bc)" "$*"
+	printf '[%6.1fs] %s\n' "$(calc "$(date +%s.%N) - $T0")" "$*"
 }
 
 # ------------------------------------------------------------ results
@@ -413,7 +422,7 @@ stop_relay() {
 	else
 		wait "$pid" 2>/dev/null || STOP_RC=$?
 	fi
-	STOP_SECS=$(echo "$(date +%s.%N) - $t0" | bc)
+	STOP_SECS=$(calc "$(date +%s.%N) - $t0")
 	RELAY_PID[$name]=
 	echo "=== stopped rc=$STOP_RC $(date +%T.%N)" >>"${RELAY_LOG[$name]}"
 }

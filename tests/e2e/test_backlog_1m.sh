@@ -46,8 +46,8 @@ progress() {
 	[ "$d" = "$N" ]
 }
 wait_until 1500 "backlog drained" eval 'sleep 10; progress'
-secs=$(echo "$(date +%s.%N) - $t0" | bc)
-say "drained $N events in ${secs}s: $(echo "$N / $secs" | bc) events/s"
+secs=$(calc "$(date +%s.%N) - $t0")
+say "drained $N events in ${secs}s: $(calc "$N / $secs") events/s"
 stop_relay r1
 eq "relay exits 0" "$STOP_RC" 0
 report_figures 0 "an outage delays, never duplicates: nothing reached HEC before it came back"

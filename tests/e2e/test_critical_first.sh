@@ -40,10 +40,10 @@ GAP=$(sql "SELECT round(extract(epoch FROM
       (SELECT max(delivered_at) FROM clawdstrike.outbox WHERE event #>> '{decision,severity}' = 'critical'))::numeric, 2)")
 say "critical enqueue->delivered max ${CRIT_LAT}s; $BEHIND info events delivered after the last critical; backlog drained ${GAP}s after it"
 check "criticals delivered within 3 s of enqueue (${CRIT_LAT}s)" \
-	test "$(echo "$CRIT_LAT < 3" | bc)" = 1
+	is "$CRIT_LAT < 3"
 ge "info events still queued behind the criticals (>= 40% of the backlog)" "$BEHIND" $((N * 4 / 10))
 check "backlog drained >= 2 s after the last critical (${GAP}s)" \
-	test "$(echo "$GAP >= 2" | bc)" = 1
+	is "$GAP >= 2"
 report_figures 0 "no fault: exactly once"
 stop_emulator
 finish
