@@ -25,16 +25,9 @@ DROPPED=$(counter .faults_dropped)
 say "emulator dropped $DROPPED responses"
 check "responses were dropped ($DROPPED)" test "$DROPPED" -gt 0
 report_figures $((DROPPED * CFG_BATCH_SIZE)) "$DROPPED dropped responses x batch.size $CFG_BATCH_SIZE"
-# FIXME(hec.c): this fails.  src/hec.c posts with CURLOPT_POSTFIELDS, and
-# libcurl silently re-sends a request whose reused keep-alive connection
-# died without an answer (Curl_retry_request): HEC indexed the batch, the
-# retry indexes it again, and the relay never learns of it, so only the
-# drops that reach the relay as "Empty reply from server" are counted in
-# duplicates_risked.  Fix in hec.c (not ours to edit here): give the body
-# through CURLOPT_READFUNCTION + CURLOPT_SEEKFUNCTION and refuse the
-# rewind (CURL_SEEKFUNC_CANTSEEK) once bytes went out, so the transfer
-# fails with CURLE_SEND_FAIL_REWIND and is classified
-# HEC_RETRY_MAYBE_SENT (released with duplicates_risked).
+# Every duplicate must be in the batch audit, including those libcurl makes
+# by re-sending a request on a fresh connection after a reused one died
+# without an answer (hec.c sees the body rewind and reports `resent`).
 RISKED=$(batch_dups_risked)
 echo "batch audit: duplicates_risked=$RISKED in $(sql "SELECT count(*) FROM clawdstrike.batch WHERE duplicates_risked > 0") batches"
 le "duplicates accounted in the batch audit" "$DUPS" "$RISKED"
