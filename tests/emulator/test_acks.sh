@@ -87,8 +87,10 @@ eq "channels" "$(jbody .channels)" 2
 stop_emulator
 
 # --ack for every token, per-token ack=off, delay, idle cleanup, limits.
+# The idle timeout (3 s) is well above the delay test's wait, so a slow,
+# loaded machine cannot expire the channel before the ack is read.
 start_emulator --token T1 --token TOFF,ack=off --ack --ack-delay-ms 700 \
-	--ack-idle-timeout-s 1 --max-acks-per-channel 2
+	--ack-idle-timeout-s 3 --max-acks-per-channel 2
 post $E T1 "$EV" -H "X-Splunk-Request-Channel: $CH1"
 eq "--ack turns ack on" "$(jbody .ackId)" 0
 post $E TOFF "$EV"
@@ -110,7 +112,7 @@ post $E T1 "$EV" -H "X-Splunk-Request-Channel: $CH1"
 eq "room again after a poll" "$(jbody .ackId)" 3
 expect_indexed "the refused request indexed nothing" 5
 # Idle cleanup: the channel and its pending ids go away.
-sleep 2.2
+sleep 4.5
 control GET counters
 eq "idle channel removed" "$(jbody .channels)" 0
 post $A T1 '{"acks":[2,3]}' -H "X-Splunk-Request-Channel: $CH1"
