@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * relay_ack: indexer acknowledgements — poll each channel's pending ids,
+ * mark acknowledged batches delivered at once (HEC reports a `true` only
+ * once), give back batches whose ack will not come, and recover persisted
+ * sent batches after a restart or a dead relay's lease.
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "relay_int.h"
+
+#include "acks.h"
+#include "config.h"
+#include "store.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* --------------------------------------------------------------- acks */
+
+int relay_start_polls(struct relay *r, int64_t now)
+{
+	uint64_t *ids, epoch;
+	size_t n;
+	int ch;
+
+	while ((ch = acks_next_poll(r->acks, now, &ids, &n, &epoch)) >= 0) {
+		struct ackpoll *ap = xcalloc(1, sizeof(*ap));
+
+		ap->ch = ch;
+		ap->epoch = epoch;
+		ap->ids = ids;
+		ap->n = n;
+		if (hec_poll_acks(r->hec, acks_channel_endpoint(r->acks, ch),
+		                  acks_channel_guid(r->acks, ch), ids, n,
+		                  ap) != 0) {
+			log_warn("cannot start ack poll", "error=\"%s\"",
+			         relay_error_last());
+			acks_poll_failed(r->acks, ch, now);
+			free(ids);
+			free(ap);
+			break;
+		}
+		r->polls_in_flight++;
+	}
+	return 0;
+}
+
+int relay_on_ack_result(struct relay *r, struct hec_result *res, int64_t now)
+{
+	struct ackpoll *ap = res->ctx;
+	int64_t *batches = NULL, *sent_ms = NULL;
+	size_t nb;
+	int rows = 0, rc = 0;
+
+	r->polls_in_flight--;
+	r->adopted_unpolled = false;
+	COUNT(r, ack_polls, 1);
+	atomic_store(&r->m.hec_up, res->http_status != 0);
+	if (res->outcome != HEC_OK && res->outcome != HEC_OK_SLOW_DOWN) {
+		char reason[512];
+
+		relay_describe(reason, sizeof(reason), res);
+		log_warn("ack poll failed", "channel=%s answer=\"%s\"",
+		         acks_channel_guid(r->acks, ap->ch), reason);
+		acks_poll_failed(r->acks, ap->ch, now);
+		if (res->outcome == HEC_AUTH)
+			r->token_reload = true;
+		goto done;
+	}
+	nb = acks_poll_done(r->acks, ap->ch, ap->epoch, res->resp.ack_ids,
+	                    res->resp.acked, res->resp.n_acks, now, &batches,
+	                    &sent_ms);
+	if (!nb)
+		goto done;
+	for (size_t i = 0; i < nb; i++)
+		metrics_observe(&r->m.ack_seconds,
+		                (double)(now - sent_ms[i]) / 1000.0);
+	/* An ack is reported true only once: record it at once. */
+	rc = store_mark_delivered(r->store, batches, nb, true, &rows);
+	if (rc) {
+		relay_store_failed(rc, "mark_delivered", batches[0]);
+		goto done;
+	}
+	COUNT(r, events_delivered, rows);
+	log_debug("batches acknowledged", "batches=%zu events=%d", nb, rows);
+done:
+	free(batches);
+	free(sent_ms);
+	free(ap->ids);
+	free(ap);
+	return rc;
+}
+
+/* Release batches whose ack will not come (timeout, channel reset). */
+int relay_release_batches(struct relay *r,
+                          int64_t *b,
+                          size_t n,
+                          const char *outcome,
+                          const char *reason)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		int rows = 0;
+
+		rc = store_release(r->store, b[i], outcome, reason, true, -1,
+		                   -1, &rows);
+		if (rc) {
+			relay_store_failed(rc, "release", b[i]);
+			break;
+		}
+		COUNT(r, events_released, rows);
+		COUNT(r, duplicates_risked, rows);
+		log_warn("no indexer ack: rows returned to pending and will be"
+		         " sent again (possible duplicates)",
+		         "batch=%" PRId64 " outcome=%s events=%d", b[i],
+		         outcome, rows);
+	}
+	free(b);
+	return rc;
+}
+
+/* -------------------------------------------------------------- upkeep */
+
+static int
+adopt(struct relay *r, struct store_adopted *a, size_t n, int64_t now)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		size_t ep = r->n_endpoints;
+		int rows = 0;
+
+		for (size_t k = 0; k < r->n_endpoints; k++)
+			if (strcmp(hec_endpoint_url(r->hec, k),
+			           a[i].endpoint) == 0)
+				ep = k;
+		if (a[i].ack_id < 0) {
+			/* Sent without acks (use_ack off) but not yet marked
+			 * delivered when the relay stopped: HEC took it. */
+			rc = store_mark_delivered(r->store, &a[i].batch_id, 1,
+			                          false, &rows);
+			continue;
+		}
+		if (ep == r->n_endpoints) {
+			rc = store_release(r->store, a[i].batch_id,
+			                   "endpoint_gone",
+			                   "the endpoint that took this batch"
+			                   " is no longer configured",
+			                   true, -1, -1, &rows);
+			COUNT(r, duplicates_risked, rows);
+			continue;
+		}
+		acks_add(r->acks, acks_channel(r->acks, ep, a[i].channel),
+		         (uint64_t)a[i].ack_id, a[i].batch_id, a[i].n_events,
+		         now - (int64_t)(a[i].sent_age_s * 1000), now);
+		r->adopted_unpolled = true;
+	}
+	if (n)
+		log_info("resuming ack polling for persisted batches",
+		         "batches=%zu", n);
+	return rc;
+}
+
+int relay_recover(struct relay *r, bool startup, int64_t now)
+{
+	struct store_adopted *a = NULL;
+	size_t n = 0;
+	int rc =
+	        store_recover(r->store, r->cfg->relay.lease_s, startup, &a, &n);
+
+	if (rc)
+		return relay_store_failed(rc, "recover", 0);
+	rc = adopt(r, a, n, now);
+	free(a);
+	return rc;
+}

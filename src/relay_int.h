@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * relay_int: what the relay's own files share (relay.c: the loop, upkeep,
+ * reloads and set-up; relay_send.c: claims, posts and HEC's answers to
+ * them; relay_ack.c: ack polling and recovery).  Not a public interface:
+ * everything here runs on the relay's one thread.
+ *
+ * A `post` is one claimed batch on its way to HEC: its rows in body order,
+ * the uncompressed body and each envelope's offset (so a 413 can split it
+ * and a prefix commit can tell rows apart).  A post is either in flight,
+ * or waiting in the retry queue for its back-off to pass (its lease kept
+ * alive by the heartbeat), or gone: sent (its ack is then tracked by
+ * `acks`), delivered, dead-lettered or released back to pending.
+ */
+#ifndef RELAY_RELAY_INT_H
+#define RELAY_RELAY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "hec.h"
+#include "metrics.h"
+#include "pace.h"
+#include "ratelimit.h"
+#include "relay.h"
+#include "util/buf.h"
+
+struct config;
+struct store;
+struct acks;
+struct httpd;
+
+/* Idle claim polling: from IDLE_MIN_MS doubling up to IDLE_MAX_MS (or the
+ * flush interval when shorter).  A full claim resets it to zero. */
+#define IDLE_MIN_MS 5
+#define IDLE_MAX_MS 100
+/* First ack poll this soon after a send; backing off to poll_interval_ms. */
+#define ACK_MIN_POLL_MS 20
+/* Wait this long before retrying after 401/403 (token re-read each time). */
+#define AUTH_HOLD_MS 5000
+/* Background upkeep intervals. */
+#define PURGE_EVERY_MS 60000
+#define STATS_EVERY_MS 10000
+#define HEALTH_EVERY_MS 30000
+#define GAUGE_EVERY_MS 2000
+#define TOKEN_CHECK_EVERY_MS 5000
+/* Longest wait for acks during a graceful shutdown. */
+#define SHUTDOWN_ACK_WAIT_MS 30000
+
+struct post {
+	int64_t batch_id;
+	size_t n;
+	int64_t *ids;
+	size_t *off; /* n + 1 offsets into body */
+	struct buf body;
+	size_t endpoint;
+	int64_t not_before_ms;
+	int tries;
+	struct post *next; /* retry queue link */
+};
+
+struct ackpoll {
+	int ch;
+	uint64_t epoch;
+	uint64_t *ids;
+	size_t n;
+};
+
+struct relay {
+	const struct config *cfg;
+	struct relay_signals *sig;
+	struct store *store;
+	struct hec *hec;
+	struct acks *acks;
+	struct pace pace;
+	int *ep_channel; /* this run's ack channel per endpoint */
+	size_t n_endpoints;
+	size_t cur_endpoint;
+	const char *const *indexed; /* NULL-terminated, borrowed from cfg */
+	struct post *retry_head;
+	int posts_in_flight;
+	int polls_in_flight;
+	int64_t next_claim_ms;
+	int idle_ms;
+	int64_t next_heartbeat_ms, next_recover_ms, next_purge_ms;
+	int64_t next_stats_ms, next_health_ms, next_gauge_ms;
+	int64_t shutdown_deadline_ms; /* 0 until a stop is requested */
+	bool adopted_unpolled; /* hold claims until adopted acks were polled */
+	bool auth_failed;
+	size_t max_pending_events;
+	struct metrics m;
+	struct httpd *httpd;
+	struct ratelimit rl;
+	struct config *owned_cfg; /* the configuration after a reload */
+	bool token_reload;
+	int64_t next_token_check_ms;
+	struct stat token_stat;
+	bool token_stat_known;
+	uint64_t token_hash; /* of the token in use (FNV-1a) */
+	int64_t next_vault_ms, last_vault_ms;
+	bool vault_down; /* warned once; info when it answers again */
+};
+
+/* Relaxed atomic add to a metrics counter. */
+#define COUNT(r, field, n)                                                     \
+	atomic_fetch_add_explicit(&(r)->m.field, (uint_fast64_t)(n),           \
+	                          memory_order_relaxed)
+#define GET(r, field) atomic_load_explicit(&(r)->m.field, memory_order_relaxed)
+
+static inline bool relay_stopping(const struct relay *r)
+{
+	return r->sig->stop != 0;
+}
+
+/* relay_send.c */
+int relay_fill(struct relay *r, int64_t now);
+int relay_on_event_result(struct relay *r, struct hec_result *res, int64_t now);
+/* Give back every queued post that is not in flight (shutdown). */
+void relay_release_queued(struct relay *r);
+void relay_post_free(struct post *p);
+/* Describe a HEC answer for last_error and logs. */
+void relay_describe(char *out, size_t size, const struct hec_result *res);
+/* Log a failed store statement once, where it is decided; returns rc. */
+int relay_store_failed(int rc, const char *what, int64_t batch);
+
+/* relay_ack.c */
+int relay_start_polls(struct relay *r, int64_t now);
+int relay_on_ack_result(struct relay *r, struct hec_result *res, int64_t now);
+int relay_release_batches(struct relay *r,
+                          int64_t *b,
+                          size_t n,
+                          const char *outcome,
+                          const char *reason);
+/* Release expired (at startup: our own unsent) batches, adopt sent ones. */
+int relay_recover(struct relay *r, bool startup, int64_t now);
+
+#endif
