@@ -209,7 +209,7 @@ static size_t on_read(char *dst, size_t size, size_t n, void *arg)
  * connection turns out to be dead, even after the whole request went out on
  * it.  If the server had read that request, HEC may already hold the
  * events: the rewind is allowed (it is usually an idle connection closed by
- * the server) but reported as `resent`, so the caller counts the risk.
+ * the server) but counted in `resends`, so the caller counts the risk.
  */
 static int on_seek(void *arg, curl_off_t offset, int origin)
 {
@@ -218,7 +218,7 @@ static int on_seek(void *arg, curl_off_t offset, int origin)
 	if (origin != SEEK_SET || offset < 0 || (size_t)offset > x->body.len)
 		return CURL_SEEKFUNC_CANTSEEK;
 	if (x->body_off > (size_t)offset)
-		x->res.resent = true;
+		x->res.resends++;
 	x->body_off = (size_t)offset;
 	return CURL_SEEKFUNC_OK;
 }
@@ -397,7 +397,7 @@ static int xfer_start(struct hec *hec, struct xfer *x, size_t ep)
 		return curl_fail("request set-up", c);
 	x->share_ep = ep;
 	x->body_off = 0;
-	x->res.resent = false;
+	x->res.resends = 0;
 	x->errbuf[0] = '\0';
 	x->res.endpoint = ep;
 	x->res.retry_after_s = -1;

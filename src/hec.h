@@ -122,8 +122,9 @@ struct hec_result {
 	double latency_s;   /* request start to finish */
 	size_t body_bytes;  /* bytes sent on the wire (after gzip) */
 	char error[256];    /* transport error text, "" when none */
-	bool resent;        /* curl sent the body again on a fresh connection
-	                       after the first died: HEC may hold it twice */
+	int resends;        /* times curl sent the whole body again on another
+	                       connection after one died without an answer: HEC
+	                       may hold that many extra copies */
 	struct hec_response resp;
 };
 

@@ -355,19 +355,6 @@ static int on_accepted(struct relay *r,
 	int ch = r->ep_channel[p->endpoint];
 	int rows = 0, rc;
 
-	if (res->resent) {
-		/* The HTTP client re-sent the request after a dead
-		 * connection: HEC may have indexed the first copy too. */
-		rc = store_risk_duplicates(r->store, p->batch_id, (int)p->n);
-		if (rc)
-			return relay_store_failed(rc, "risk_duplicates",
-			                          p->batch_id);
-		COUNT(r, duplicates_risked, p->n);
-		log_warn(
-		        "request was re-sent on a fresh connection; rows may be"
-		        " duplicated",
-		        "batch=%" PRId64 " events=%zu", p->batch_id, p->n);
-	}
 	pace_success(&r->pace, res->latency_s);
 	if (res->outcome == HEC_OK_SLOW_DOWN)
 		(void)pace_failure(&r->pace, now, true, -1, sys_random_u32());
@@ -590,12 +577,39 @@ static void count_answer(struct relay *r, const struct hec_result *res)
 	atomic_store(&r->m.token_ok, res->outcome != HEC_AUTH);
 }
 
+/*
+ * libcurl re-sent the request on another connection after one died with
+ * the body written (possibly more than once): HEC may have indexed each
+ * earlier copy too, whatever this answer says (a lost answer to the second copy
+ * is a further risk, counted by the release that follows).
+ */
+static int count_resends(struct relay *r, const struct post *p, int resends)
+{
+	size_t n = p->n * (size_t)resends;
+	int rc = store_risk_duplicates(r->store, p->batch_id, (int)n);
+
+	if (rc)
+		return relay_store_failed(rc, "risk_duplicates", p->batch_id);
+	COUNT(r, duplicates_risked, n);
+	log_warn("request was re-sent on another connection; rows may be"
+	         " duplicated",
+	         "batch=%" PRId64 " events=%zu resends=%d", p->batch_id, p->n,
+	         resends);
+	return 0;
+}
+
 int relay_on_event_result(struct relay *r, struct hec_result *res, int64_t now)
 {
 	struct post *p = res->ctx;
+	int rc;
 
 	r->posts_in_flight--;
 	count_answer(r, res);
+	if (res->resends > 0) {
+		rc = count_resends(r, p, res->resends);
+		if (rc)
+			return rc;
+	}
 	switch (res->outcome) {
 	case HEC_OK:
 	case HEC_OK_SLOW_DOWN:
