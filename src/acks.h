@@ -12,9 +12,10 @@
  * HEC restarts forget ack ids and start again from 0 on the same channel.
  * An ack id given to us twice, or one far below the highest issued on the
  * channel (further than the requests that can be in flight at once, whose
- * answers may arrive in any order), therefore means the channel was reset: every id pending on it is lost and its batches
- * must be resent, and an answer to a poll sent before the reset could
- * describe the new ids, so it is ignored (a per-channel epoch).
+ * answers may arrive in any order), therefore means the channel was reset:
+ * every id pending on it is lost and its batches must be resent, and an answer
+ * to a poll sent before the reset could describe the new ids, so it is ignored
+ * (a per-channel epoch).
  */
 #ifndef RELAY_ACKS_H
 #define RELAY_ACKS_H

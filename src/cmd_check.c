@@ -319,11 +319,13 @@ static void check_token_source(struct checker *ck, const struct config *cfg)
 		         cfg->splunk.vault.address, cfg->splunk.vault.path,
 		         cfg->splunk.vault.key);
 	else if (s == TOKEN_FILE)
-		snprintf(where, sizeof(where), "file %s (re-read when it"
+		snprintf(where, sizeof(where),
+		         "file %s (re-read when it"
 		         " changes and on 401/403)",
 		         cfg->splunk.hec_token_file);
 	else
-		snprintf(where, sizeof(where), "inline (exporters.splunk."
+		snprintf(where, sizeof(where),
+		         "inline (exporters.splunk."
 		         "hec_token)");
 	if (token_load(cfg, &tok, &version) != 0) {
 		line_out(ck, "FAIL", "token", "source %s: %s", where,
@@ -334,8 +336,10 @@ static void check_token_source(struct checker *ck, const struct config *cfg)
 		line_out(ck, "FAIL", "token", "source %s: the token is empty",
 		         where);
 	else if (version >= 0)
-		line_out(ck, "ok", "token", "source %s: read (secret version"
-		         " %ld)", where, version);
+		line_out(ck, "ok", "token",
+		         "source %s: read (secret version"
+		         " %ld)",
+		         where, version);
 	else
 		line_out(ck, "ok", "token", "source %s: read", where);
 	token_free(tok);
@@ -373,10 +377,10 @@ static void check_tls(struct checker *ck,
 		         r.verified ? "verified" : "NOT verified");
 		return;
 	}
-	tag = r.days_left < 0                       ? "FAIL"
-	      : !r.verified                         ? "warn"
+	tag = r.days_left < 0                      ? "FAIL"
+	      : !r.verified                        ? "warn"
 	      : r.days_left < CHECK_CERT_WARN_DAYS ? "warn"
-	                                            : "ok";
+	                                           : "ok";
 	line_out(ck, tag, what,
 	         "tls: handshake ok (%s), certificate %s (issuer %s) %s %ld"
 	         " days",
@@ -399,7 +403,8 @@ static void check_metrics_listener(struct checker *ck, const struct config *cfg)
 	int fd = -1, one = 1, e;
 
 	if (!spec || !*spec) {
-		line_out(ck, "ok", "metrics", "listener off (metrics.listen is"
+		line_out(ck, "ok", "metrics",
+		         "listener off (metrics.listen is"
 		         " empty)");
 		return;
 	}
@@ -428,11 +433,13 @@ static void check_metrics_listener(struct checker *ck, const struct config *cfg)
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 1))
-		line_out(ck, "FAIL", "metrics", "cannot listen on %s: %s"
+		line_out(ck, "FAIL", "metrics",
+		         "cannot listen on %s: %s"
 		         " (another relay running?)",
 		         cfg->metrics.listen, strerror(errno));
 	else
-		line_out(ck, "ok", "metrics", "%s is free for /metrics,"
+		line_out(ck, "ok", "metrics",
+		         "%s is free for /metrics,"
 		         " /healthz, /readyz",
 		         cfg->metrics.listen);
 	if (fd >= 0)

@@ -923,7 +923,8 @@ static int parse_rule(struct loader *ld,
 			const char *best = NULL;
 
 			for (size_t j = 0; j < 3; j++)
-				if (strdist(name, strlen(name), rule_names[j]) <= 2)
+				if (strdist(name, strlen(name),
+				            rule_names[j]) <= 2)
 					best = rule_names[j];
 			if (best)
 				return lerr(

@@ -40,8 +40,9 @@ enum metrics_outcome {
 };
 
 /* HTTP status classes counted per request. */
-#define METRICS_STATUS_SLOTS 8 /* 0 (none), 200, 400, 401, 403, 413, 429, 503  \
-	                        */
+#define METRICS_STATUS_SLOTS                                                   \
+	8 /* 0 (none), 200, 400, 401, 403, 413, 429, 503                       \
+	   */
 
 struct metrics {
 	atomic_uint_fast64_t events_claimed;

@@ -57,15 +57,14 @@ int migrate_schema_version(struct db *db, int *out, int *sql_current)
 	/* Two steps: a query naming a missing table fails at parse time,
 	 * whatever a CASE around it says. */
 	static const char sql_exists[] =
-		"SELECT (to_regclass('clawdstrike.schema_migrations') IS NOT"
-		" NULL)::int + (to_regclass('clawdstrike.schema_repeatable') IS"
-		" NOT NULL)::int";
-	static const char sql_version[] =
-		"SELECT coalesce(max(version), 0)"
-		" FROM clawdstrike.schema_migrations";
+	        "SELECT (to_regclass('clawdstrike.schema_migrations') IS NOT"
+	        " NULL)::int + (to_regclass('clawdstrike.schema_repeatable') IS"
+	        " NOT NULL)::int";
+	static const char sql_version[] = "SELECT coalesce(max(version), 0)"
+	                                  " FROM clawdstrike.schema_migrations";
 	static const char sql_sum[] =
-		"SELECT count(*) FROM clawdstrike.schema_repeatable"
-		" WHERE checksum = md5($1)";
+	        "SELECT count(*) FROM clawdstrike.schema_repeatable"
+	        " WHERE checksum = md5($1)";
 	const char *params[1];
 	int rc, tables = 0;
 	char *text;

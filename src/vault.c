@@ -77,8 +77,8 @@ static int parse_answer(const struct vault_source *src,
 	if (!rc) {
 		*out = xstrdup(v);
 		if (version)
-			*version = json_is_integer(json_object_get(meta,
-			                                           "version"))
+			*version = json_is_integer(
+			                   json_object_get(meta, "version"))
 			                   ? (long)json_integer_value(
 			                             json_object_get(meta,
 			                                             "version"))

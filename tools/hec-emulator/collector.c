@@ -507,9 +507,8 @@ static bool cookie_routes_here(struct emu *emu,
 
 /* inputs.conf channel_cookie: Set-Cookie NAME=<channel> on answers to
  * requests that name a (valid) channel. */
-static void set_channel_cookie(struct emu *emu,
-                               struct request *rq,
-                               struct reply *r)
+static void
+set_channel_cookie(struct emu *emu, struct request *rq, struct reply *r)
 {
 	const char *c = request_header(rq, CHANNEL_HEADER);
 	struct channel_id ch;

@@ -271,8 +271,8 @@ static bool client_cert_ok(struct emu *emu, struct request *rq)
 	                             MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (!ci || !ci->tls_session)
 		return false;
-	rc = gnutls_certificate_verify_peers2(
-	        (gnutls_session_t)ci->tls_session, &status);
+	rc = gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session,
+	                                      &status);
 	if (rc == 0 && status == 0)
 		return true;
 	counters_add(&emu->counters.tls_client_rejected, 1);

@@ -97,7 +97,7 @@ static int run(struct emu *emu)
 	         (unsigned)port, emu->opts->tokens.n,
 	         (int)emu->opts->tokens.ack_all,
 	         emu->opts->output ? emu->opts->output : "off",
-	         !emu->opts->tls_cert        ? "off"
+	         !emu->opts->tls_cert       ? "off"
 	         : emu->opts->tls_client_ca ? "mtls"
 	                                    : "on");
 	wait_for_stop();

@@ -22,10 +22,10 @@ struct emu_options {
 	char *listen;    /* ADDR:PORT */
 	char *output;    /* NULL: off */
 	char *port_file; /* where to write the bound port */
-	char *tls_cert;      /* PEM files; both set: HTTPS */
+	char *tls_cert;  /* PEM files; both set: HTTPS */
 	char *tls_key;
-	char *tls_client_ca; /* set: a client certificate signed by it is
-	                        required (mTLS) */
+	char *tls_client_ca;  /* set: a client certificate signed by it is
+	                         required (mTLS) */
 	char *channel_cookie; /* inputs.conf channel_cookie; NULL: off */
 	bool require_channel_cookie; /* /ack without it: another indexer */
 	struct tokens tokens;
