@@ -94,3 +94,59 @@ int gzip_compress(struct buf *out, const void *in, size_t len, int level)
 		buf_truncate(out, start);
 	return rc;
 }
+
+/* A data error: the input is not what it claims to be. */
+static int bad_data(const z_stream *zs, const char *what)
+{
+	relay_error_set("gzip: %s", zs->msg ? zs->msg : what);
+	return RELAY_EINVAL;
+}
+
+static int
+inflate_all(z_stream *zs, struct buf *out, const unsigned char *in, size_t len)
+{
+	unsigned char chunk[GZIP_CHUNK];
+	size_t left = len;
+	int zrc, rc;
+
+	refill(zs, &in, &left);
+	for (;;) {
+		zs->next_out = chunk;
+		zs->avail_out = sizeof(chunk);
+		zrc = inflate(zs, Z_NO_FLUSH);
+		if (zrc == Z_DATA_ERROR || zrc == Z_NEED_DICT)
+			return bad_data(zs, "not valid gzip data");
+		if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR)
+			return zerr(zrc, zs);
+		rc = buf_append(out, chunk, sizeof(chunk) - zs->avail_out);
+		if (rc)
+			return rc;
+		if (zs->avail_in == 0)
+			refill(zs, &in, &left);
+		if (zrc == Z_STREAM_END) {
+			if (zs->avail_in == 0)
+				return 0;
+			/* Another gzip member follows. */
+			if (inflateReset(zs) != Z_OK)
+				return zerr(Z_STREAM_ERROR, zs);
+		} else if (zrc == Z_BUF_ERROR && zs->avail_in == 0) {
+			return bad_data(zs, "truncated data");
+		}
+	}
+}
+
+int gzip_decompress(struct buf *out, const void *in, size_t len)
+{
+	size_t start = out->len;
+	z_stream zs = {0};
+	int rc;
+
+	rc = zerr(inflateInit2(&zs, GZIP_WINDOW_BITS), NULL);
+	if (rc)
+		return rc;
+	rc = inflate_all(&zs, out, in, len);
+	inflateEnd(&zs);
+	if (rc)
+		buf_truncate(out, start);
+	return rc;
+}

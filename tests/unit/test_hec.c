@@ -15,10 +15,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "hec.h"
 #include "unit.h"
+#include "util/gzip.h"
 #include "util/buf.h"
 
 #define TOKEN "tok-SECRET-1234"
@@ -311,29 +311,6 @@ static int collect(struct hec *hec, struct hec_result *out, int n)
 	return got;
 }
 
-static int gunzip(struct buf *out, const char *in, size_t len)
-{
-	z_stream zs = {0};
-	unsigned char chunk[4096];
-	int zrc;
-
-	if (inflateInit2(&zs, 15 + 16) != Z_OK)
-		return -1;
-	zs.next_in = (unsigned char *)(size_t)in;
-	zs.avail_in = (uInt)len;
-	do {
-		zs.next_out = chunk;
-		zs.avail_out = sizeof(chunk);
-		zrc = inflate(&zs, Z_NO_FLUSH);
-		if (zrc != Z_OK && zrc != Z_STREAM_END)
-			break;
-		if (buf_append(out, chunk, sizeof(chunk) - zs.avail_out))
-			break;
-	} while (zrc != Z_STREAM_END);
-	inflateEnd(&zs);
-	return zrc == Z_STREAM_END ? 0 : -1;
-}
-
 static const char *body1 = "{\"event\":{\"a\":1},\"time\":1700000000.123}"
                            "{\"event\":{\"b\":2},\"time\":1700000000.124}";
 
@@ -371,7 +348,7 @@ static void test_hec__headers_and_gzip(void)
 	CHECK_STR(s.ctype, "application/json");
 	CHECK_INT(r.body_bytes, s.len);
 	buf_init(&plain, 0);
-	CHECK_INT(gunzip(&plain, s.body, s.len), 0);
+	CHECK_INT(gzip_decompress(&plain, s.body, s.len), 0);
 	CHECK_STR(plain.data, body1);
 	buf_dispose(&plain);
 	hec_result_dispose(&r);

@@ -12,7 +12,8 @@
 #include <time.h>
 
 #include "body.h"
-#include "gzip.h"
+#include "encoding.h"
+#include "util/gzip.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -103,7 +104,7 @@ static int decode_body(struct emu *emu,
 		return -1;
 	}
 	buf_init(&in->decoded, emu->opts->max_content_length);
-	rc = gzip_inflate(&in->decoded, in->data, in->len);
+	rc = gzip_decompress(&in->decoded, in->data, in->len);
 	if (rc == RELAY_EFULL) {
 		reply_too_large(r, emu->opts->max_content_length);
 		return -1;
