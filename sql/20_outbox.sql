@@ -12,13 +12,20 @@ $$;
 -- BEFORE INSERT: a plain INSERT is exactly as safe as enqueue(): the event
 -- is validated, event_id is taken from it, and the row starts pending with
 -- clean bookkeeping whatever the statement tried to set.
+--
+-- An event_id that was delivered and purged has a tombstone
+-- (clawdstrike.event_tombstone, kept for retention_tombstones): the row is
+-- skipped (RETURN NULL), so a plain INSERT inserts nothing and enqueue()
+-- returns NULL, as for every role that may insert.  SECURITY DEFINER: an
+-- operator's bulk load reads the tombstones without a grant on them.
 CREATE OR REPLACE FUNCTION clawdstrike.outbox_before_insert()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, clawdstrike
 AS $$
 DECLARE
 	eid uuid;
+	live text;
 BEGIN
 	PERFORM clawdstrike.validate_event(NEW.event);
 	eid := (NEW.event->>'event_id')::uuid;
@@ -29,6 +36,25 @@ BEGIN
 	IF NEW.status IS DISTINCT FROM 'pending' THEN
 		RAISE EXCEPTION 'clawdstrike.outbox: new rows must have status pending (got %)',
 			NEW.status USING ERRCODE = '23514';
+	END IF;
+	-- A live row answers for its event_id (the unique constraint: ON
+	-- CONFLICT or a unique violation).  A delivered one may be in the
+	-- middle of being purged: lock it (KEY SHARE conflicts with purge's
+	-- DELETE, not with status updates), which waits for that purge; if it
+	-- is gone then, its tombstone is committed and the next statement
+	-- sees it.  Checking the tombstone alone would let the insert through
+	-- (ON CONFLICT waits for the deleting purge, then inserts).  purge()
+	-- skips locked rows, so it never waits for an engine transaction.
+	SELECT o.status INTO live FROM clawdstrike.outbox o WHERE o.event_id = eid;
+	IF live = 'delivered' THEN
+		PERFORM FROM clawdstrike.outbox o WHERE o.event_id = eid FOR KEY SHARE;
+		IF NOT FOUND THEN
+			live := NULL;
+		END IF;
+	END IF;
+	IF live IS NULL AND EXISTS (SELECT FROM clawdstrike.event_tombstone t
+				     WHERE t.event_id = eid) THEN
+		RETURN NULL;
 	END IF;
 	NEW.event_id := eid;
 	NEW.priority := clawdstrike.severity_priority(NEW.event #>> '{decision,severity}');
@@ -130,7 +156,10 @@ CREATE TRIGGER outbox_immutable BEFORE UPDATE OF event, event_id ON clawdstrike.
 
 -- The engine's entry point: validate, insert, return the row id.  Idempotent
 -- on event_id: enqueueing an event that already has a row returns that
--- row's id and writes nothing.  Safe inside the engine's own transaction.
+-- row's id and writes nothing; one that was delivered and purged (it has a
+-- tombstone, see outbox_before_insert) returns NULL ("already delivered,
+-- row purged") and writes nothing.  Safe inside the engine's own
+-- transaction.
 CREATE OR REPLACE FUNCTION clawdstrike.enqueue(event jsonb)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER

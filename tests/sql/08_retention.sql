@@ -66,14 +66,14 @@ UPDATE clawdstrike.batch SET claimed_at = now() - interval '60 days', sent_at = 
 SELECT is((SELECT count(*) FROM clawdstrike.outbox), 14::bigint, 'fixture: 10 delivered rows and 4 others');
 
 -- Chunks of at most max_rows, oldest first --------------------------------------------
-SELECT row_eq($$SELECT * FROM clawdstrike.purge('7 days', 2)$$, ROW(2::bigint, 2::bigint),
+SELECT row_eq($$SELECT outbox_rows, batch_rows FROM clawdstrike.purge('7 days', 2)$$, ROW(2::bigint, 2::bigint),
 	      'purge(7 days, 2) deletes two delivered rows and two closed batches');
 SELECT is(pg_temp.n('d14') + pg_temp.n('d13'), 0::bigint, 'the two oldest delivered rows went first');
 SELECT is(pg_temp.n('d12') + pg_temp.n('d11') + pg_temp.n('d10'), 3::bigint, 'the younger ones are still there');
 SELECT is(pg_temp.nb('b40'), 1::bigint, 'the oldest closed batches went first');
-SELECT row_eq($$SELECT * FROM clawdstrike.purge('7 days', 2)$$, ROW(2::bigint, 2::bigint), 'second chunk');
-SELECT row_eq($$SELECT * FROM clawdstrike.purge('7 days', 2)$$, ROW(1::bigint, 0::bigint), 'third chunk: the rest');
-SELECT row_eq($$SELECT * FROM clawdstrike.purge('7 days', 2)$$, ROW(0::bigint, 0::bigint), 'nothing left to purge');
+SELECT row_eq($$SELECT outbox_rows, batch_rows FROM clawdstrike.purge('7 days', 2)$$, ROW(2::bigint, 2::bigint), 'second chunk');
+SELECT row_eq($$SELECT outbox_rows, batch_rows FROM clawdstrike.purge('7 days', 2)$$, ROW(1::bigint, 0::bigint), 'third chunk: the rest');
+SELECT row_eq($$SELECT outbox_rows, batch_rows FROM clawdstrike.purge('7 days', 2)$$, ROW(0::bigint, 0::bigint), 'nothing left to purge');
 SELECT is(pg_temp.n('d1'), 2::bigint, 'delivered rows younger than the age are kept');
 SELECT is(pg_temp.nb('b1'), 1::bigint, 'closed batches younger than the age are kept');
 SELECT is((SELECT string_agg(event->>'tag' || '=' || status, ' ' ORDER BY event->>'tag') FROM clawdstrike.outbox
@@ -88,17 +88,17 @@ UPDATE clawdstrike.outbox SET delivered_at = now() - interval '8 days' WHERE eve
 UPDATE clawdstrike.outbox SET delivered_at = now() - interval '6 days' WHERE event->>'tag' = 'd6';
 SELECT pg_temp.closed_batch('b31', '31 days');
 SELECT pg_temp.closed_batch('b29', '29 days');
-SELECT row_eq($$SELECT * FROM clawdstrike.purge()$$, ROW(2::bigint, 1::bigint),
+SELECT row_eq($$SELECT outbox_rows, batch_rows FROM clawdstrike.purge()$$, ROW(2::bigint, 1::bigint),
 	      'purge() uses retention_delivered (7 days) and retention_batches (30 days)');
 SELECT is(pg_temp.n('d8') || '/' || pg_temp.n('d6'), '0/1', 'delivered rows: 8 days old purged, 6 days kept');
 SELECT is(pg_temp.nb('b31') || '/' || pg_temp.nb('b29'), '0/1', 'batches: 31 days old purged, 29 days kept');
 UPDATE clawdstrike.settings SET value = '2 days' WHERE key = 'retention_delivered';
 UPDATE clawdstrike.settings SET value = '25 days' WHERE key = 'retention_batches';
-SELECT row_eq($$SELECT * FROM clawdstrike.purge()$$, ROW(1::bigint, 1::bigint),
+SELECT row_eq($$SELECT outbox_rows, batch_rows FROM clawdstrike.purge()$$, ROW(1::bigint, 1::bigint),
 	      'purge() follows changed settings');
 SELECT is(pg_temp.n('d6') || '/' || pg_temp.nb('b29'), '0/0', 'the 6-day row and the 29-day batch went');
 SELECT is(pg_temp.n('d1'), 2::bigint, 'the 1-day rows stay');
-SELECT row_eq($$SELECT * FROM clawdstrike.purge(max_rows => 0)$$, ROW(0::bigint, 0::bigint),
+SELECT row_eq($$SELECT outbox_rows, batch_rows FROM clawdstrike.purge(max_rows => 0)$$, ROW(0::bigint, 0::bigint),
 	      'max_rows 0 deletes nothing');
 
 -- Even "everything is old" never touches rows that are not delivered --------------------
