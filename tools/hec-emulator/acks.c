@@ -5,7 +5,9 @@
  * Channels live in a chained hash table keyed by the binary GUID.  A
  * channel's pending ids sit in an array in issue order (ids only grow), so
  * a poll finds an id by binary search; reported ids become holes that are
- * skipped at the head and squeezed out when they pile up.
+ * skipped at the head and squeezed out when they pile up.  Held events
+ * (lossy mode) hang off their entry; next_due_ms is a lower bound on when
+ * the first of them turns true, so sweeps walk only when one may be due.
  */
 #include "acks.h"
 
@@ -19,12 +21,21 @@
 #define NOT_READY UINT64_MAX
 /* ready_ms of an id already reported true (a hole). */
 #define GONE (UINT64_MAX - 1)
-/* How often acks_sweep() really walks the table. */
+/* How often acks_sweep() really walks the table for idle channels... */
 #define SWEEP_EVERY_MS 1000
+/* ... and for held events that are due. */
+#define FLUSH_EVERY_MS 200
+
+/* A request's formatted events, waiting for its id (lossy mode). */
+struct held {
+	size_t n_events, len;
+	char lines[];
+};
 
 struct pending {
 	uint64_t id;
 	uint64_t ready_ms;
+	struct held *held; /* NULL unless lossy */
 };
 
 struct channel {
@@ -46,6 +57,11 @@ struct acks {
 	size_t n_pending;
 	uint64_t epoch;
 	uint64_t last_sweep_ms;
+	struct acks_sink sink;
+	size_t n_held;      /* entries with held events */
+	size_t held_events; /* events in them */
+	uint64_t next_due_ms, last_flush_ms;
+	uint64_t lost_idle;
 };
 
 static size_t hash_of(const struct channel_id *id, size_t n_buckets)
@@ -59,43 +75,80 @@ static size_t hash_of(const struct channel_id *id, size_t n_buckets)
 	return (size_t)h & (n_buckets - 1);
 }
 
-struct acks *acks_new(const struct acks_limits *limits)
+struct acks *acks_new(const struct acks_limits *limits,
+                      const struct acks_sink *sink)
 {
 	struct acks *a = xcalloc(1, sizeof(*a));
 
 	pthread_mutex_init(&a->lock, NULL);
 	a->limits = *limits;
+	if (sink)
+		a->sink = *sink;
+	a->next_due_ms = UINT64_MAX;
 	a->n_buckets = 1024;
 	a->buckets = xcalloc(a->n_buckets, sizeof(*a->buckets));
 	return a;
 }
 
-static void channel_free(struct channel *c)
+/* Hand an entry's held events to the sink. */
+static void make_durable(struct acks *a, struct pending *p)
 {
-	free(c->p);
-	free(c);
+	struct held *h = p->held;
+
+	if (!h)
+		return;
+	a->sink.durable(a->sink.arg, h->lines, h->len, h->n_events);
+	a->n_held--;
+	a->held_events -= h->n_events;
+	free(h);
+	p->held = NULL;
 }
 
-static void drop_all(struct acks *a)
+/* Free a channel that is already unlinked; returns the held events lost. */
+static size_t channel_drop(struct acks *a, struct channel *c)
 {
+	size_t lost = 0;
+
+	for (size_t i = c->head; i < c->len; i++) {
+		struct held *h = c->p[i].held;
+
+		if (!h)
+			continue;
+		lost += h->n_events;
+		a->n_held--;
+		free(h);
+	}
+	a->held_events -= lost;
+	a->n_pending -= c->live;
+	a->n_channels--;
+	free(c->p);
+	free(c);
+	return lost;
+}
+
+/* Returns the held events lost. */
+static size_t drop_all(struct acks *a)
+{
+	size_t lost = 0;
+
 	for (size_t i = 0; i < a->n_buckets; i++) {
 		struct channel *c = a->buckets[i], *next;
 
 		for (; c; c = next) {
 			next = c->next;
-			channel_free(c);
+			lost += channel_drop(a, c);
 		}
 		a->buckets[i] = NULL;
 	}
-	a->n_channels = 0;
-	a->n_pending = 0;
+	a->next_due_ms = UINT64_MAX;
+	return lost;
 }
 
 void acks_free(struct acks *a)
 {
 	if (!a)
 		return;
-	drop_all(a);
+	(void)drop_all(a);
 	free(a->buckets);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
@@ -228,6 +281,7 @@ int acks_issue(struct acks *a,
 	}
 	c->p[c->len].id = c->next_id;
 	c->p[c->len].ready_ms = NOT_READY;
+	c->p[c->len].held = NULL;
 	c->len++;
 	c->live++;
 	a->n_pending++;
@@ -257,24 +311,40 @@ static struct pending *lookup(struct channel *c, uint64_t id)
 	return NULL;
 }
 
-void acks_mark_indexed(struct acks *a,
+static void hold(struct acks *a, struct pending *p, const struct acks_held *h)
+{
+	p->held = xmalloc(sizeof(*p->held) + h->len);
+	p->held->n_events = h->n_events;
+	p->held->len = h->len;
+	if (h->len)
+		memcpy(p->held->lines, h->lines, h->len);
+	a->n_held++;
+	a->held_events += h->n_events;
+	if (p->ready_ms < a->next_due_ms)
+		a->next_due_ms = p->ready_ms;
+}
+
+bool acks_mark_indexed(struct acks *a,
                        const struct ack_ticket *t,
-                       uint64_t ready_ms)
+                       uint64_t ready_ms,
+                       const struct acks_held *held)
 {
 	struct channel *c;
-	struct pending *p;
+	struct pending *p = NULL;
 
 	pthread_mutex_lock(&a->lock);
 	/* A restart in between forgot the id: it stays false forever. */
 	if (t->epoch == a->epoch) {
 		c = find(a, &t->ch);
 		p = c ? lookup(c, t->id) : NULL;
-		if (p && p->ready_ms == NOT_READY)
-			p->ready_ms = ready_ms == NOT_READY || ready_ms == GONE
-			                      ? GONE - 1
-			                      : ready_ms;
+	}
+	if (p && p->ready_ms == NOT_READY) {
+		p->ready_ms = ready_ms > ACKS_NEVER ? ACKS_NEVER : ready_ms;
+		if (held)
+			hold(a, p, held);
 	}
 	pthread_mutex_unlock(&a->lock);
+	return p != NULL;
 }
 
 void acks_query(struct acks *a,
@@ -295,6 +365,7 @@ void acks_query(struct acks *a,
 
 		out[i] = p && p->ready_ms <= now_ms;
 		if (out[i]) {
+			make_durable(a, p);
 			p->ready_ms = GONE;
 			c->live--;
 			a->n_pending--;
@@ -305,23 +376,54 @@ void acks_query(struct acks *a,
 	pthread_mutex_unlock(&a->lock);
 }
 
-size_t acks_restart(struct acks *a)
+void acks_restart(struct acks *a, struct acks_lost *out)
 {
-	size_t lost;
-
 	pthread_mutex_lock(&a->lock);
-	lost = a->n_pending;
-	drop_all(a);
+	out->acks = a->n_pending;
+	out->events = drop_all(a);
 	a->epoch++;
 	pthread_mutex_unlock(&a->lock);
-	return lost;
 }
 
-void acks_sweep(struct acks *a, uint64_t now_ms)
+/* Write the held events of a channel's ids that are true by now; returns
+ * the earliest ready time of what stays held. */
+static uint64_t flush_channel(struct acks *a, struct channel *c, uint64_t now)
 {
-	pthread_mutex_lock(&a->lock);
-	if (!a->limits.idle_ms || now_ms < a->last_sweep_ms + SWEEP_EVERY_MS)
-		goto done;
+	uint64_t due = UINT64_MAX;
+
+	for (size_t i = c->head; i < c->len; i++) {
+		struct pending *p = &c->p[i];
+
+		if (!p->held)
+			continue;
+		if (p->ready_ms <= now)
+			make_durable(a, p);
+		else if (p->ready_ms < due && p->ready_ms != ACKS_NEVER)
+			due = p->ready_ms;
+	}
+	return due;
+}
+
+static void flush_due(struct acks *a, uint64_t now_ms)
+{
+	uint64_t due = UINT64_MAX;
+
+	a->last_flush_ms = now_ms;
+	for (size_t i = 0; i < a->n_buckets; i++) {
+		for (struct channel *c = a->buckets[i]; c; c = c->next) {
+			uint64_t d = flush_channel(a, c, now_ms);
+
+			if (d < due)
+				due = d;
+		}
+	}
+	a->next_due_ms = due;
+}
+
+/* An idle channel goes with its ids; events of ids that were true by
+ * then are written first (the index keeps them), the rest are lost. */
+static void expire_idle(struct acks *a, uint64_t now_ms)
+{
 	a->last_sweep_ms = now_ms;
 	for (size_t i = 0; i < a->n_buckets; i++) {
 		struct channel **pp = &a->buckets[i];
@@ -334,12 +436,20 @@ void acks_sweep(struct acks *a, uint64_t now_ms)
 				continue;
 			}
 			*pp = c->next;
-			a->n_pending -= c->live;
-			a->n_channels--;
-			channel_free(c);
+			(void)flush_channel(a, c, now_ms);
+			a->lost_idle += channel_drop(a, c);
 		}
 	}
-done:
+}
+
+void acks_sweep(struct acks *a, uint64_t now_ms)
+{
+	pthread_mutex_lock(&a->lock);
+	if (a->n_held && now_ms >= a->next_due_ms &&
+	    now_ms >= a->last_flush_ms + FLUSH_EVERY_MS)
+		flush_due(a, now_ms);
+	if (a->limits.idle_ms && now_ms >= a->last_sweep_ms + SWEEP_EVERY_MS)
+		expire_idle(a, now_ms);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -349,5 +459,7 @@ void acks_get_stats(struct acks *a, struct acks_stats *out)
 	out->channels = a->n_channels;
 	out->pending = a->n_pending;
 	out->epoch = a->epoch;
+	out->held_events = a->held_events;
+	out->lost_idle = a->lost_idle;
 	pthread_mutex_unlock(&a->lock);
 }

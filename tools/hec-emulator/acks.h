@@ -10,8 +10,17 @@
  * false, as on Splunk.  Idle channels and their ids are removed after
  * maxIdleTime.
  *
+ * Lossy mode (--lossy): an id can hold its request's formatted events.
+ * They are handed to the sink (made durable) when the id turns true: at
+ * the poll that reports it, before the answer is built, or by
+ * acks_sweep() for ids nobody polls.  A restart drops what is still held;
+ * so does idle cleanup for ids that were not yet true.  The events sit
+ * with their id because their fate is the id's fate.
+ *
  * Thread safety: one mutex guards the table; every function may be called
- * from any thread.  Time is always passed in (milliseconds, monotonic).
+ * from any thread.  The sink is called with that mutex held (so no poll
+ * can report an id true before its events are written); it must not call
+ * back into acks.  Time is always passed in (milliseconds, monotonic).
  */
 #ifndef HEC_ACKS_H
 #define HEC_ACKS_H
@@ -31,10 +40,37 @@ struct acks_limits {
 	uint64_t idle_ms;               /* maxIdleTime; 0: ackIdleCleanup off */
 };
 
+/* ready_ms of an id that never reads true (ack_never). */
+#define ACKS_NEVER (UINT64_MAX - 2)
+
+/* Where held events go when their id turns true. */
+struct acks_sink {
+	void (*durable)(void *arg,
+	                const char *lines,
+	                size_t len,
+	                size_t n_events);
+	void *arg;
+};
+
+/* A request's events, held until its id reads true (copied). */
+struct acks_held {
+	const char *lines;
+	size_t len;
+	size_t n_events;
+};
+
 struct acks_stats {
 	size_t channels;
-	size_t pending; /* issued and not yet reported */
-	uint64_t epoch; /* restarts so far */
+	size_t pending;     /* issued and not yet reported */
+	uint64_t epoch;     /* restarts so far */
+	size_t held_events; /* lossy: waiting for their id to read true */
+	uint64_t lost_idle; /* lossy: dropped with an idle channel */
+};
+
+/* What a restart forgot. */
+struct acks_lost {
+	size_t acks;   /* pending ids */
+	size_t events; /* held events (lossy) */
 };
 
 enum acks_issue_result {
@@ -52,7 +88,9 @@ struct ack_ticket {
 
 struct acks;
 
-struct acks *acks_new(const struct acks_limits *limits);
+/* sink may be NULL when nothing is ever held. */
+struct acks *acks_new(const struct acks_limits *limits,
+                      const struct acks_sink *sink);
 void acks_free(struct acks *a);
 
 /*
@@ -70,14 +108,21 @@ int acks_issue(struct acks *a,
                uint64_t now_ms,
                struct ack_ticket *out);
 
-/* The request's events are indexed: the id reads true from ready_ms on. */
-void acks_mark_indexed(struct acks *a,
+/*
+ * The request's events are indexed: the id reads true from ready_ms on
+ * (ACKS_NEVER: never).  With held (lossy mode) its events are kept until
+ * then.  Returns false when a restart forgot the id in between: it stays
+ * false forever and held events are not kept (the caller counts them).
+ */
+bool acks_mark_indexed(struct acks *a,
                        const struct ack_ticket *t,
-                       uint64_t ready_ms);
+                       uint64_t ready_ms,
+                       const struct acks_held *held);
 
 /*
  * Answer a poll: out[i] says whether ids[i] is indexed; every id reported
- * true is forgotten.  Touches the channel (it is not idle).
+ * true is forgotten, its held events made durable first.  Touches the
+ * channel (it is not idle).
  */
 void acks_query(struct acks *a,
                 const struct channel_id *ch,
@@ -86,10 +131,14 @@ void acks_query(struct acks *a,
                 bool *out,
                 uint64_t now_ms);
 
-/* Forget every channel and pending id (a restart); returns ids lost. */
-size_t acks_restart(struct acks *a);
+/* Forget every channel, pending id and held event (a restart). */
+void acks_restart(struct acks *a, struct acks_lost *out);
 
-/* Drop channels idle past the limit; cheap when called often. */
+/*
+ * Make held events of ids that are true by now durable (at most every
+ * 200 ms, and only when one is due), and drop channels idle past the
+ * limit (at most once a second).  Cheap when called often.
+ */
 void acks_sweep(struct acks *a, uint64_t now_ms);
 
 void acks_get_stats(struct acks *a, struct acks_stats *out);

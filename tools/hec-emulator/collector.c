@@ -23,7 +23,9 @@
  * checks that come before its body. */
 struct ingest {
 	struct token *tok;
-	bool ack; /* the token uses indexer acknowledgement */
+	struct acks *node; /* the indexer the request landed on */
+	bool ack;          /* the token uses indexer acknowledgement */
+	bool issue_ack;    /* ... and this answer carries an ackId */
 	bool has_channel;
 	struct channel_id ch;
 	const char *channel; /* as sent */
@@ -72,10 +74,10 @@ static bool inject_busy(struct emu *emu, struct reply *r)
 {
 	unsigned ra = atomic_load(&emu->faults.retry_after_s);
 
-	if (faults_take_busy(&emu->faults)) {
+	if (faults_take(&emu->faults, FAULT_BUSY)) {
 		counters_add(&emu->counters.faults_busy, 1);
 		reply_hec(r, HEC_BUSY);
-	} else if (faults_take_throttle(&emu->faults)) {
+	} else if (faults_take(&emu->faults, FAULT_THROTTLE)) {
 		counters_add(&emu->counters.faults_throttled, 1);
 		reply_hec(r, HEC_QUEUE_FULL);
 	} else {
@@ -136,6 +138,9 @@ static int ingest_begin(struct emu *emu,
 		return -1;
 	}
 	in->ack = tokens_ack(&emu->opts->tokens, in->tok);
+	/* no_ack_id: the token's acknowledgement looks switched off, but
+	 * the channel it demands is still checked. */
+	in->issue_ack = in->ack && !faults_on(&emu->faults.no_ack_id);
 	need = in->ack || (raw && emu->opts->raw_requires_channel);
 	code = find_channel(rq, need, in);
 	if (code) {
@@ -154,7 +159,7 @@ static int reserve_ack(struct emu *emu,
                        struct ack_ticket *t,
                        struct reply *r)
 {
-	int rc = acks_issue(emu->acks, &in->ch, emu_now_ms(), t);
+	int rc = acks_issue(in->node, &in->ch, emu_now_ms(), t);
 
 	if (rc == ACKS_OK) {
 		counters_add(&emu->counters.acks_issued, 1);
@@ -208,32 +213,77 @@ static void meta_init(struct line_meta *m,
 	m->received = emu_wall_s();
 }
 
-/* Write the lines, count the events, make the ack readable. */
-static int commit(struct emu *emu,
-                  const struct buf *lines,
-                  size_t n,
-                  const struct ack_ticket *t)
+/* Write a request's lines: from now on they are in the index. */
+static int
+write_durable(struct emu *emu, const char *lines, size_t len, size_t n_events)
 {
-	if (output_write(&emu->out, lines->data, lines->len) != 0) {
+	if (output_write(&emu->out, lines, len) != 0) {
 		log_error("output write failed", "error=%s",
 		          relay_error_last());
 		return -1;
 	}
-	counters_add(&emu->counters.events_indexed, n);
-	if (t)
-		acks_mark_indexed(
-		        emu->acks, t,
-		        emu_now_ms() + atomic_load(&emu->faults.ack_delay_ms));
+	counters_add(&emu->counters.events_durable, n_events);
 	return 0;
 }
 
+void collector_durable(void *emu,
+                       const char *lines,
+                       size_t len,
+                       size_t n_events)
+{
+	/* Logged inside; a held request has no one left to tell. */
+	(void)write_durable(emu, lines, len, n_events);
+}
+
+/* When the request's ack id reads true: ack_delay_ms plus jitter, or
+ * never (ack_never). */
+static uint64_t ready_at(struct emu *emu)
+{
+	if (faults_take(&emu->faults, FAULT_ACK_NEVER)) {
+		counters_add(&emu->counters.acks_never, 1);
+		return ACKS_NEVER;
+	}
+	return emu_now_ms() + faults_ack_delay_ms(&emu->faults);
+}
+
+/*
+ * Index the lines and make the ack readable.  Normally the lines are
+ * written before the answer; in lossy mode a request with an ack id
+ * leaves them with the id, to be written when it reads true.
+ */
+static int commit(struct emu *emu,
+                  struct ingest *in,
+                  const struct buf *lines,
+                  size_t n,
+                  const struct ack_ticket *t)
+{
+	struct acks_held held = {lines->data, lines->len, n};
+	bool lossy = t && faults_on(&emu->faults.lossy);
+
+	if (!lossy && write_durable(emu, lines->data, lines->len, n) != 0)
+		return -1;
+	counters_add(&emu->counters.events_indexed, n);
+	if (t &&
+	    !acks_mark_indexed(in->node, t, ready_at(emu),
+	                       lossy ? &held : NULL) &&
+	    lossy)
+		counters_add(&emu->counters.events_lost_in_restart, n);
+	return 0;
+}
+
+/* 200 for an indexed request: maybe dropped, maybe a 2xx warning. */
 static void answer_indexed(struct emu *emu, struct reply *r, int64_t ack_id)
 {
-	reply_success(r, ack_id);
-	if (faults_take_drop(&emu->faults)) {
+	int code = HEC_SUCCESS;
+
+	if (faults_take(&emu->faults, FAULT_DROP)) {
 		counters_add(&emu->counters.faults_dropped, 1);
 		r->drop = true;
+	} else if (faults_take(&emu->faults, FAULT_WARN)) {
+		counters_add(&emu->counters.faults_warned, 1);
+		code = (int)atomic_load(&emu->faults.warn_code);
 	}
+	reply_success(r, code, ack_id);
 }
 
 static void index_envelopes(struct emu *emu,
@@ -242,7 +292,7 @@ static void index_envelopes(struct emu *emu,
                             struct reply *r)
 {
 	bool ok = res->code == 0;
-	bool want_ack = ok && in->ack;
+	bool want_ack = ok && in->issue_ack;
 	struct ack_ticket t;
 	struct line_meta m;
 	struct literals l;
@@ -255,7 +305,7 @@ static void index_envelopes(struct emu *emu,
 	m.ack_id = want_ack ? (int64_t)t.id : -1;
 	for (size_t i = 0; output_enabled(&emu->out) && i < res->n; i++)
 		output_format_envelope(&lines, &res->ev[i], &m);
-	if (commit(emu, &lines, res->n, want_ack ? &t : NULL) != 0)
+	if (commit(emu, in, &lines, res->n, want_ack ? &t : NULL) != 0)
 		reply_hec(r, HEC_INTERNAL);
 	else if (ok)
 		answer_indexed(emu, r, m.ack_id);
@@ -267,19 +317,23 @@ static void index_envelopes(struct emu *emu,
 	buf_dispose(&lines);
 }
 
-static void handle_event(struct emu *emu, struct request *rq, struct reply *r)
+static void handle_event(struct emu *emu,
+                         struct request *rq,
+                         struct acks *node,
+                         struct reply *r)
 {
 	struct ingest in;
 	struct body_result res;
 	struct body_rules rules;
 
 	memset(&in, 0, sizeof(in));
+	in.node = node;
 	body_result_init(&res);
 	if (ingest_begin(emu, rq, false, &in, r) != 0)
 		goto done;
 	rules.max_event_size = emu->opts->max_event_size;
 	rules.token = in.tok;
-	rules.code7_exact = emu->opts->code7_exact;
+	rules.code7_exact = faults_on(&emu->faults.code7_exact);
 	rules.unknown = emu->opts->unknown;
 	body_parse(&res, in.data, in.len, &rules);
 	if (res.code && res.n == 0) {
@@ -358,7 +412,10 @@ static size_t raw_lines(struct buf *lines,
 	return n;
 }
 
-static void handle_raw(struct emu *emu, struct request *rq, struct reply *r)
+static void handle_raw(struct emu *emu,
+                       struct request *rq,
+                       struct acks *node,
+                       struct reply *r)
 {
 	struct ingest in;
 	struct ack_ticket t;
@@ -369,6 +426,7 @@ static void handle_raw(struct emu *emu, struct request *rq, struct reply *r)
 	int code;
 
 	memset(&in, 0, sizeof(in));
+	in.node = node;
 	memset(&l, 0, sizeof(l));
 	buf_init(&lines, 0);
 	if (ingest_begin(emu, rq, true, &in, r) != 0)
@@ -382,12 +440,12 @@ static void handle_raw(struct emu *emu, struct request *rq, struct reply *r)
 		reply_hec(r, code);
 		goto done;
 	}
-	if (in.ack && reserve_ack(emu, &in, &t, r) != 0)
+	if (in.issue_ack && reserve_ack(emu, &in, &t, r) != 0)
 		goto done;
-	m.ack_id = in.ack ? (int64_t)t.id : -1;
+	m.ack_id = in.issue_ack ? (int64_t)t.id : -1;
 	if (output_enabled(&emu->out))
 		raw_lines(&lines, in.data, in.len, &m, true);
-	if (commit(emu, &lines, n, in.ack ? &t : NULL) != 0)
+	if (commit(emu, &in, &lines, n, in.issue_ack ? &t : NULL) != 0)
 		reply_hec(r, HEC_INTERNAL);
 	else
 		answer_indexed(emu, r, m.ack_id);
@@ -523,7 +581,10 @@ set_channel_cookie(struct emu *emu, struct request *rq, struct reply *r)
 	r->set_cookie = xasprintf("%s=%s", emu->opts->channel_cookie, c);
 }
 
-static void handle_ack(struct emu *emu, struct request *rq, struct reply *r)
+static void handle_ack(struct emu *emu,
+                       struct request *rq,
+                       struct acks *node,
+                       struct reply *r)
 {
 	struct ingest in;
 	struct token *tok;
@@ -550,13 +611,19 @@ static void handle_ack(struct emu *emu, struct request *rq, struct reply *r)
 	}
 	ok = xcalloc(n ? n : 1, sizeof(*ok));
 	if (cookie_routes_here(emu, rq, &in.ch))
-		acks_query(emu->acks, &in.ch, ids, n, ok, emu_now_ms());
+		acks_query(node, &in.ch, ids, n, ok, emu_now_ms());
 	counters_add(&emu->counters.ack_polls, 1);
 	counters_add(&emu->counters.ack_ids_queried, n);
 	for (size_t i = 0; i < n; i++)
 		counters_add(&emu->counters.acks_true, ok[i]);
 	answer = ack_answer(ids, ok, n);
 	reply_json(r, 200, answer, strlen(answer));
+	/* The ids found true are forgotten all the same: the client has
+	 * lost them, as when a poll's answer is lost on the way. */
+	if (faults_take(&emu->faults, FAULT_DROP_ACK)) {
+		counters_add(&emu->counters.faults_ack_dropped, 1);
+		r->drop = true;
+	}
 done:
 	free(ids);
 	free(ok);
@@ -593,27 +660,46 @@ static void handle_health(struct emu *emu, struct request *rq, struct reply *r)
 	reply_hec(r, code);
 }
 
+/* The node an event, raw or ack request lands on (--nodes). */
+static struct acks *route(struct emu *emu)
+{
+	unsigned i = cluster_route(&emu->cluster);
+
+	counters_add(&emu->counters.node_requests[i], 1);
+	return cluster_node(&emu->cluster, i);
+}
+
+static void handle(struct emu *emu, struct request *rq, struct reply *r)
+{
+	/* A maintenance page in front of HEC: nothing reaches a node. */
+	if (faults_on(&emu->faults.html_200)) {
+		counters_add(&emu->counters.faults_html, 1);
+		reply_maintenance(r);
+		return;
+	}
+	switch (rq->ep) {
+	case EP_EVENT:
+		handle_event(emu, rq, route(emu), r);
+		break;
+	case EP_RAW:
+		handle_raw(emu, rq, route(emu), r);
+		break;
+	case EP_ACK:
+		handle_ack(emu, rq, route(emu), r);
+		break;
+	default:
+		handle_health(emu, rq, r);
+		return;
+	}
+	set_channel_cookie(emu, rq, r);
+}
+
 void collector_handle(struct emu *emu, struct request *rq, struct reply *r)
 {
 	unsigned delay = atomic_load(&emu->faults.latency_ms);
 
-	acks_sweep(emu->acks, emu_now_ms());
-	switch (rq->ep) {
-	case EP_EVENT:
-		handle_event(emu, rq, r);
-		break;
-	case EP_RAW:
-		handle_raw(emu, rq, r);
-		break;
-	case EP_ACK:
-		handle_ack(emu, rq, r);
-		break;
-	default:
-		handle_health(emu, rq, r);
-		break;
-	}
-	if (rq->ep != EP_HEALTH)
-		set_channel_cookie(emu, rq, r);
+	cluster_sweep(&emu->cluster, emu_now_ms());
+	handle(emu, rq, r);
 	if (delay) {
 		/* After the work, before the answer: a slow indexer. */
 		counters_add(&emu->counters.faults_delayed, 1);

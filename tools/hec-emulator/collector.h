@@ -17,4 +17,14 @@
 
 void collector_handle(struct emu *emu, struct request *rq, struct reply *r);
 
+/*
+ * Write a request's formatted lines to the index and count them durable
+ * (struct acks_sink: lossy mode calls it when an id turns true).  arg is
+ * the struct emu.
+ */
+void collector_durable(void *emu,
+                       const char *lines,
+                       size_t len,
+                       size_t n_events);
+
 #endif

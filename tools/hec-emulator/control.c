@@ -35,12 +35,13 @@ static void answer_string(struct reply *r, char *s)
 
 static void get_counters(struct emu *emu, struct reply *r)
 {
-	struct acks_stats st;
+	struct acks_stats total, nodes[CLUSTER_MAX_NODES];
 
 	/* Idle cleanup is lazy (on requests); make the gauges current. */
-	acks_sweep(emu->acks, emu_now_ms());
-	acks_get_stats(emu->acks, &st);
-	answer_string(r, counters_to_json(&emu->counters, &st,
+	cluster_sweep(&emu->cluster, emu_now_ms());
+	cluster_stats(&emu->cluster, &total, nodes);
+	answer_string(r, counters_to_json(&emu->counters, &total, nodes,
+	                                  emu->cluster.n,
 	                                  emu_now_ms() - emu->started_ms));
 }
 
@@ -57,12 +58,17 @@ static void post_faults(struct emu *emu, struct request *rq, struct reply *r)
 
 static void restart(struct emu *emu, struct reply *r)
 {
-	size_t lost = acks_restart(emu->acks);
+	struct acks_lost lost;
 
+	cluster_restart(&emu->cluster, &lost);
 	counters_add(&emu->counters.restarts, 1);
-	counters_add(&emu->counters.acks_forgotten, lost);
-	log_info("restart: acks forgotten", "lost=%zu", lost);
-	answer(r, 200, json_pack("{s:I}", "forgotten_acks", (json_int_t)lost));
+	counters_add(&emu->counters.acks_forgotten, lost.acks);
+	counters_add(&emu->counters.events_lost_in_restart, lost.events);
+	log_info("restart: acks forgotten", "lost=%zu events_lost=%zu",
+	         lost.acks, lost.events);
+	answer(r, 200,
+	       json_pack("{s:I,s:I}", "forgotten_acks", (json_int_t)lost.acks,
+	                 "events_lost", (json_int_t)lost.events));
 }
 
 static void get_tokens(struct emu *emu, struct reply *r)

@@ -5,6 +5,7 @@
 #include "counters.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,31 +82,88 @@ static json_t *by_code(struct counters *c)
 	return o;
 }
 
+/* The plain counters, in the order they are rendered. */
+#define PLAIN(name)                                                            \
+	{                                                                      \
+#name, offsetof(struct counters, name)                         \
+	}
+static const struct {
+	const char *name;
+	size_t off;
+} plain[] = {
+        PLAIN(events_indexed),
+        PLAIN(events_durable),
+        PLAIN(events_lost_in_restart),
+        PLAIN(bytes_received),
+        PLAIN(bytes_decoded),
+        PLAIN(acks_issued),
+        PLAIN(acks_true),
+        PLAIN(acks_never),
+        PLAIN(ack_polls),
+        PLAIN(ack_ids_queried),
+        PLAIN(faults_busy),
+        PLAIN(faults_throttled),
+        PLAIN(faults_dropped),
+        PLAIN(faults_ack_dropped),
+        PLAIN(faults_warned),
+        PLAIN(faults_html),
+        PLAIN(faults_delayed),
+        PLAIN(restarts),
+        PLAIN(acks_forgotten),
+        PLAIN(tls_client_rejected),
+        PLAIN(ack_cookie_misses),
+};
+#undef PLAIN
+
+/* The ack gauges of one node or of all of them. */
+static void set_gauges(json_t *o, const struct acks_stats *s)
+{
+	json_object_set_new(o, "channels",
+	                    json_integer((json_int_t)s->channels));
+	json_object_set_new(o, "pending_acks",
+	                    json_integer((json_int_t)s->pending));
+	json_object_set_new(o, "events_held",
+	                    json_integer((json_int_t)s->held_events));
+	json_object_set_new(o, "events_lost_in_expiry",
+	                    json_integer((json_int_t)s->lost_idle));
+}
+
+static json_t *
+by_node(struct counters *c, const struct acks_stats *nodes, unsigned n_nodes)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < n_nodes; i++) {
+		json_t *o = json_pack("{s:I}", "requests",
+		                      get(&c->node_requests[i]));
+
+		set_gauges(o, &nodes[i]);
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 char *counters_to_json(struct counters *c,
-                       const struct acks_stats *acks,
+                       const struct acks_stats *total,
+                       const struct acks_stats *nodes,
+                       unsigned n_nodes,
                        uint64_t uptime_ms)
 {
-	json_t *o = json_pack(
-	        "{s:I,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-	        "s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-	        "uptime_ms", (json_int_t)uptime_ms, "requests", by_endpoint(c),
-	        "http_status", by_status(c), "hec_code", by_code(c),
-	        "events_indexed", get(&c->events_indexed), "bytes_received",
-	        get(&c->bytes_received), "bytes_decoded",
-	        get(&c->bytes_decoded), "acks_issued", get(&c->acks_issued),
-	        "acks_true", get(&c->acks_true), "ack_polls",
-	        get(&c->ack_polls), "ack_ids_queried", get(&c->ack_ids_queried),
-	        "faults_busy", get(&c->faults_busy), "faults_throttled",
-	        get(&c->faults_throttled), "faults_dropped",
-	        get(&c->faults_dropped), "faults_delayed",
-	        get(&c->faults_delayed), "restarts", get(&c->restarts),
-	        "acks_forgotten", get(&c->acks_forgotten),
-	        "tls_client_rejected", get(&c->tls_client_rejected),
-	        "ack_cookie_misses", get(&c->ack_cookie_misses), "channels",
-	        (json_int_t)acks->channels, "pending_acks",
-	        (json_int_t)acks->pending);
-	char *s = json_dumps(o, JSON_COMPACT);
+	json_t *o =
+	        json_pack("{s:I,s:o,s:o,s:o}", "uptime_ms",
+	                  (json_int_t)uptime_ms, "requests", by_endpoint(c),
+	                  "http_status", by_status(c), "hec_code", by_code(c));
+	char *s;
 
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		json_object_set_new(
+		        o, plain[i].name,
+		        json_integer(get(
+		                (_Atomic uint64_t *)(void *)((char *)c +
+		                                             plain[i].off))));
+	set_gauges(o, total);
+	json_object_set_new(o, "nodes", by_node(c, nodes, n_nodes));
+	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
 }

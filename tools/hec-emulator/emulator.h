@@ -4,9 +4,9 @@
  *
  * Everything lives in this struct and is passed to the handlers: the
  * configuration (immutable once listening, except token states), the ack
- * channels (mutex inside), the run-time knobs (atomics), the output file
- * (mutex inside) and the counters (atomics).  libmicrohttpd calls the
- * handlers from several threads at once.
+ * channels of each node (mutex inside), the run-time knobs (atomics), the
+ * output file (mutex inside) and the counters (atomics).  libmicrohttpd calls
+ * the handlers from several threads at once.
  */
 #ifndef HEC_EMULATOR_H
 #define HEC_EMULATOR_H
@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "acks.h"
+#include "cluster.h"
 #include "counters.h"
 #include "faults.h"
 #include "options.h"
@@ -21,7 +22,7 @@
 
 struct emu {
 	struct emu_options *opts;
-	struct acks *acks;
+	struct cluster cluster;
 	struct faults faults;
 	struct output out;
 	struct counters counters;

@@ -1,15 +1,54 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * faults: knobs and draws.  See faults.h.
+ *
+ * The control API names each knob once, in the tables below: per-request
+ * faults as NAME_rate / NAME_next, the scalar knobs with their type.  An
+ * update is staged in full and applied only when every key parsed.
  */
 #include "faults.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Longest a *_ms / *_s / *_next knob may be: a day of milliseconds. */
+#define KNOB_MAX 86400000
+
 static const char *const health_names[HEALTH_N] = {
         "ok", "queues_full", "ack_unavailable", "shutting_down"};
+
+static const char *const fault_names[FAULT_N] = {
+        "busy", "throttle", "drop", "drop_ack", "warn", "ack_never"};
+
+enum knob_type {
+	KNOB_MS,     /* integer 0..KNOB_MAX */
+	KNOB_BOOL,   /* true or false */
+	KNOB_HEALTH, /* a health_names string */
+	KNOB_WARN    /* 24 or 25 */
+};
+
+struct knob {
+	const char *name;
+	enum knob_type type;
+	size_t off; /* of an _Atomic uint32_t in struct faults */
+};
+
+static const struct knob knobs[] = {
+        {"latency_ms", KNOB_MS, offsetof(struct faults, latency_ms)},
+        {"ack_delay_ms", KNOB_MS, offsetof(struct faults, ack_delay_ms)},
+        {"ack_jitter_ms", KNOB_MS, offsetof(struct faults, ack_jitter_ms)},
+        {"retry_after_s", KNOB_MS, offsetof(struct faults, retry_after_s)},
+        {"health", KNOB_HEALTH, offsetof(struct faults, health)},
+        {"warn_code", KNOB_WARN, offsetof(struct faults, warn_code)},
+        {"lossy", KNOB_BOOL, offsetof(struct faults, lossy)},
+        {"html_200", KNOB_BOOL, offsetof(struct faults, html_200)},
+        {"no_ack_id", KNOB_BOOL, offsetof(struct faults, no_ack_id)},
+        {"code7_exact", KNOB_BOOL, offsetof(struct faults, code7_exact)},
+};
+
+#define N_KNOBS (sizeof(knobs) / sizeof(knobs[0]))
 
 int health_parse(const char *s)
 {
@@ -23,6 +62,16 @@ int health_parse(const char *s)
 const char *health_name(int h)
 {
 	return h >= 0 && h < HEALTH_N ? health_names[h] : "unknown";
+}
+
+const char *fault_name(enum fault which)
+{
+	return fault_names[which];
+}
+
+static _Atomic uint32_t *knob_slot(struct faults *f, const struct knob *k)
+{
+	return (_Atomic uint32_t *)(void *)((char *)f + k->off);
 }
 
 static uint32_t to_ppm(double rate)
@@ -39,13 +88,19 @@ void faults_init(struct faults *f,
                  uint64_t seed)
 {
 	memset(f, 0, sizeof(*f));
-	atomic_store(&f->busy_ppm, to_ppm(s->busy_rate));
-	atomic_store(&f->throttle_ppm, to_ppm(s->throttle_rate));
-	atomic_store(&f->drop_ppm, to_ppm(s->drop_rate));
+	for (int i = 0; i < FAULT_N; i++)
+		atomic_store(&f->ppm[i], to_ppm(s->rate[i]));
 	atomic_store(&f->latency_ms, s->latency_ms);
 	atomic_store(&f->ack_delay_ms, s->ack_delay_ms);
+	atomic_store(&f->ack_jitter_ms, s->ack_jitter_ms);
 	atomic_store(&f->retry_after_s, s->retry_after_s);
-	atomic_store(&f->health, s->health);
+	atomic_store(&f->health, (uint32_t)s->health);
+	atomic_store(&f->warn_code,
+	             (uint32_t)(s->warn_code ? s->warn_code : 24));
+	atomic_store(&f->lossy, s->lossy);
+	atomic_store(&f->html_200, s->html_200);
+	atomic_store(&f->no_ack_id, s->no_ack_id);
+	atomic_store(&f->code7_exact, s->code7_exact);
 	f->seed = seed;
 }
 
@@ -55,6 +110,11 @@ static uint64_t splitmix64(uint64_t x)
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
 	return x ^ (x >> 31);
+}
+
+static uint64_t next_draw(struct faults *f)
+{
+	return splitmix64(f->seed + atomic_fetch_add(&f->draws, 1));
 }
 
 /* Consume one of the "next N requests" if any are left. */
@@ -69,104 +129,125 @@ static bool take_next(_Atomic int64_t *next)
 	return false;
 }
 
+/* Rates 0 and 1 take no draw, so they leave the sequence alone. */
 static bool draw(struct faults *f, _Atomic uint32_t *ppm)
 {
 	uint32_t p = atomic_load(ppm);
-	uint64_t r;
 
 	if (p == 0)
 		return false;
 	if (p >= 1000000)
 		return true;
-	r = splitmix64(f->seed + atomic_fetch_add(&f->draws, 1));
-	return r % 1000000 < p;
+	return next_draw(f) % 1000000 < p;
 }
 
-bool faults_take_busy(struct faults *f)
+bool faults_take(struct faults *f, enum fault which)
 {
-	return take_next(&f->busy_next) || draw(f, &f->busy_ppm);
+	return take_next(&f->next[which]) || draw(f, &f->ppm[which]);
 }
 
-bool faults_take_throttle(struct faults *f)
+uint64_t faults_ack_delay_ms(struct faults *f)
 {
-	return take_next(&f->throttle_next) || draw(f, &f->throttle_ppm);
+	uint64_t d = atomic_load(&f->ack_delay_ms);
+	uint32_t j = atomic_load(&f->ack_jitter_ms);
+
+	return j ? d + next_draw(f) % ((uint64_t)j + 1) : d;
 }
 
-bool faults_take_drop(struct faults *f)
-{
-	return take_next(&f->drop_next) || draw(f, &f->drop_ppm);
-}
-
-/* Staged values of an update, applied only when all of them parse. */
+/* Staged values of an update (-1: not given), applied only when all of
+ * them parse. */
 struct staged {
-	double rate[3];
-	int64_t next[3];
-	int64_t ms[3];
-	int health;
+	int64_t ppm[FAULT_N];
+	int64_t next[FAULT_N];
+	int64_t knob[N_KNOBS];
 };
 
-static const char *const rate_keys[3] = {"busy_rate", "throttle_rate",
-                                         "drop_rate"};
-static const char *const next_keys[3] = {"busy_next", "throttle_next",
-                                         "drop_next"};
-static const char *const ms_keys[3] = {"latency_ms", "ack_delay_ms",
-                                       "retry_after_s"};
-
-static int stage_key(struct staged *s, const char *key, json_t *v)
+/* "busy_rate" -> FAULT_BUSY with suffix "rate"; -1 if no such fault. */
+static int fault_of(const char *key, const char *suffix)
 {
-	for (int i = 0; i < 3; i++) {
-		if (!strcmp(key, rate_keys[i])) {
-			if (!json_is_number(v) || json_number_value(v) < 0 ||
-			    json_number_value(v) > 1)
-				return relay_error_set("%s: a number 0..1",
-				                       key);
-			s->rate[i] = json_number_value(v);
-			return 0;
-		}
-		if (!strcmp(key, next_keys[i]) || !strcmp(key, ms_keys[i])) {
-			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-			    json_integer_value(v) > 86400000)
-				return relay_error_set("%s: an integer >= 0",
-				                       key);
-			if (!strcmp(key, next_keys[i]))
-				s->next[i] = json_integer_value(v);
-			else
-				s->ms[i] = json_integer_value(v);
-			return 0;
-		}
+	size_t kl = strlen(key), sl = strlen(suffix);
+
+	for (int i = 0; i < FAULT_N; i++) {
+		size_t nl = strlen(fault_names[i]);
+
+		if (kl == nl + 1 + sl && !strncmp(key, fault_names[i], nl) &&
+		    key[nl] == '_' && !strcmp(key + nl + 1, suffix))
+			return i;
 	}
-	if (!strcmp(key, "health")) {
-		s->health = json_is_string(v)
-		                    ? health_parse(json_string_value(v))
-		                    : -1;
-		if (s->health < 0)
+	return -1;
+}
+
+static int stage_knob(int64_t *slot, const struct knob *k, json_t *v)
+{
+	json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+
+	switch (k->type) {
+	case KNOB_MS:
+		if (n < 0 || n > KNOB_MAX)
+			return relay_error_set("%s: an integer 0..%d", k->name,
+			                       KNOB_MAX);
+		*slot = n;
+		return 0;
+	case KNOB_BOOL:
+		if (!json_is_boolean(v))
+			return relay_error_set("%s: true or false", k->name);
+		*slot = json_is_true(v);
+		return 0;
+	case KNOB_WARN:
+		if (n != 24 && n != 25)
+			return relay_error_set("%s: 24 or 25", k->name);
+		*slot = n;
+		return 0;
+	default:
+		*slot = json_is_string(v) ? health_parse(json_string_value(v))
+		                          : -1;
+		if (*slot < 0)
 			return relay_error_set("health: ok, queues_full, "
 			                       "ack_unavailable or "
 			                       "shutting_down");
 		return 0;
+	}
+}
+
+static int stage_key(struct staged *s, const char *key, json_t *v)
+{
+	int i = fault_of(key, "rate");
+
+	if (i >= 0) {
+		if (!json_is_number(v) || json_number_value(v) < 0 ||
+		    json_number_value(v) > 1)
+			return relay_error_set("%s: a number 0..1", key);
+		s->ppm[i] = to_ppm(json_number_value(v));
+		return 0;
+	}
+	i = fault_of(key, "next");
+	if (i >= 0) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > KNOB_MAX)
+			return relay_error_set("%s: an integer >= 0", key);
+		s->next[i] = json_integer_value(v);
+		return 0;
+	}
+	for (size_t k = 0; k < N_KNOBS; k++) {
+		if (!strcmp(key, knobs[k].name))
+			return stage_knob(&s->knob[k], &knobs[k], v);
 	}
 	return relay_error_set("unknown knob \"%s\"", key);
 }
 
 static void apply(struct faults *f, const struct staged *s)
 {
-	_Atomic uint32_t *ppm[3] = {&f->busy_ppm, &f->throttle_ppm,
-	                            &f->drop_ppm};
-	_Atomic int64_t *next[3] = {&f->busy_next, &f->throttle_next,
-	                            &f->drop_next};
-	_Atomic uint32_t *ms[3] = {&f->latency_ms, &f->ack_delay_ms,
-	                           &f->retry_after_s};
-
-	for (int i = 0; i < 3; i++) {
-		if (s->rate[i] >= 0)
-			atomic_store(ppm[i], to_ppm(s->rate[i]));
+	for (int i = 0; i < FAULT_N; i++) {
+		if (s->ppm[i] >= 0)
+			atomic_store(&f->ppm[i], (uint32_t)s->ppm[i]);
 		if (s->next[i] >= 0)
-			atomic_store(next[i], s->next[i]);
-		if (s->ms[i] >= 0)
-			atomic_store(ms[i], (uint32_t)s->ms[i]);
+			atomic_store(&f->next[i], s->next[i]);
 	}
-	if (s->health >= 0)
-		atomic_store(&f->health, s->health);
+	for (size_t k = 0; k < N_KNOBS; k++) {
+		if (s->knob[k] >= 0)
+			atomic_store(knob_slot(f, &knobs[k]),
+			             (uint32_t)s->knob[k]);
+	}
 }
 
 int faults_update(struct faults *f, const char *json, size_t len)
@@ -181,12 +262,8 @@ int faults_update(struct faults *f, const char *json, size_t len)
 		rc = relay_error_set("expected a JSON object");
 		goto done;
 	}
-	for (int i = 0; i < 3; i++) {
-		s.rate[i] = -1;
-		s.next[i] = -1;
-		s.ms[i] = -1;
-	}
-	s.health = -1;
+	/* All bits set: every slot -1. */
+	memset(&s, 0xff, sizeof(s));
 	json_object_foreach(root, key, v)
 	{
 		rc = stage_key(&s, key, v);
@@ -199,22 +276,39 @@ done:
 	return rc ? RELAY_EINVAL : 0;
 }
 
+static json_t *knob_json(struct faults *f, const struct knob *k)
+{
+	uint32_t v = atomic_load(knob_slot(f, k));
+
+	switch (k->type) {
+	case KNOB_BOOL:
+		return json_boolean(v);
+	case KNOB_HEALTH:
+		return json_string(health_name((int)v));
+	default:
+		return json_integer(v);
+	}
+}
+
 char *faults_to_json(struct faults *f)
 {
-	json_t *o = json_pack(
-	        "{s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "busy_rate",
-	        atomic_load(&f->busy_ppm) / 1e6, "throttle_rate",
-	        atomic_load(&f->throttle_ppm) / 1e6, "drop_rate",
-	        atomic_load(&f->drop_ppm) / 1e6, "busy_next",
-	        (json_int_t)atomic_load(&f->busy_next), "throttle_next",
-	        (json_int_t)atomic_load(&f->throttle_next), "drop_next",
-	        (json_int_t)atomic_load(&f->drop_next), "latency_ms",
-	        (json_int_t)atomic_load(&f->latency_ms), "ack_delay_ms",
-	        (json_int_t)atomic_load(&f->ack_delay_ms), "retry_after_s",
-	        (json_int_t)atomic_load(&f->retry_after_s), "health",
-	        health_name(atomic_load(&f->health)));
-	char *s = json_dumps(o, JSON_COMPACT);
+	json_t *o = json_object();
+	char key[32];
+	char *s;
 
+	for (int i = 0; i < FAULT_N; i++) {
+		snprintf(key, sizeof(key), "%s_rate", fault_names[i]);
+		json_object_set_new(o, key,
+		                    json_real(atomic_load(&f->ppm[i]) / 1e6));
+		snprintf(key, sizeof(key), "%s_next", fault_names[i]);
+		json_object_set_new(
+		        o, key,
+		        json_integer((json_int_t)atomic_load(&f->next[i])));
+	}
+	for (size_t k = 0; k < N_KNOBS; k++)
+		json_object_set_new(o, knobs[k].name, knob_json(f, &knobs[k]));
+	json_object_set_new(o, "seed", json_integer((json_int_t)f->seed));
+	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
 }

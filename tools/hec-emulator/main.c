@@ -4,7 +4,10 @@
  *
  * main() only orders start-up and shut-down: parse options, open the
  * output, start the HTTP daemon, wait for SIGINT/SIGTERM (delivered with
- * sigwait, so no code runs in signal context), stop and free everything.
+ * sigtimedwait, so no code runs in signal context), stop and free
+ * everything.  While waiting it sweeps the ack tables every 100 ms, so
+ * held events (lossy mode) become durable and idle channels go even when
+ * no request comes in.
  * Exit codes: 0 ok, 1 runtime failure, 2 usage error.
  */
 #include <jansson.h>
@@ -15,6 +18,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "collector.h"
 #include "emulator.h"
 #include "httpd.h"
 #include "util/log.h"
@@ -52,15 +56,19 @@ static int write_port_file(const char *path, uint16_t port)
 	return 0;
 }
 
-static void wait_for_stop(void)
+static void wait_for_stop(struct emu *emu)
 {
+	const struct timespec tick = {0, 100L * 1000000L};
 	sigset_t set;
-	int sig = 0;
+	int sig;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	sigwait(&set, &sig);
+	do {
+		cluster_sweep(&emu->cluster, emu_now_ms());
+		sig = sigtimedwait(&set, NULL, &tick);
+	} while (sig < 0);
 	log_info("stopping", "signal=%d", sig);
 }
 
@@ -71,6 +79,7 @@ static int run(struct emu *emu)
 	        .max_pending_per_channel = emu->opts->max_acks_per_channel,
 	        .idle_ms = emu->opts->ack_idle_s * 1000,
 	};
+	struct acks_sink sink = {collector_durable, emu};
 	struct httpd *h = NULL;
 	uint16_t port = 0;
 	int rc = 1;
@@ -79,7 +88,7 @@ static int run(struct emu *emu)
 		log_error("cannot open output", "error=%s", relay_error_last());
 		return 1;
 	}
-	emu->acks = acks_new(&lim);
+	cluster_init(&emu->cluster, emu->opts->nodes, &lim, &sink);
 	faults_init(&emu->faults, &emu->opts->faults, emu->opts->seed);
 	counters_init(&emu->counters);
 	emu->started_ms = emu_now_ms();
@@ -93,18 +102,19 @@ static int run(struct emu *emu)
 		log_error("port file", "error=%s", relay_error_last());
 		goto done;
 	}
-	log_info("listening", "port=%u tokens=%zu ack=%d output=%s tls=%s",
+	log_info("listening",
+	         "port=%u tokens=%zu ack=%d nodes=%u output=%s tls=%s",
 	         (unsigned)port, emu->opts->tokens.n,
-	         (int)emu->opts->tokens.ack_all,
+	         (int)emu->opts->tokens.ack_all, emu->cluster.n,
 	         emu->opts->output ? emu->opts->output : "off",
 	         !emu->opts->tls_cert       ? "off"
 	         : emu->opts->tls_client_ca ? "mtls"
 	                                    : "on");
-	wait_for_stop();
+	wait_for_stop(emu);
 	rc = 0;
 done:
 	httpd_stop(h);
-	acks_free(emu->acks);
+	cluster_dispose(&emu->cluster);
 	output_close(&emu->out);
 	return rc;
 }

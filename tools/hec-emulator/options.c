@@ -6,10 +6,12 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -44,6 +46,15 @@ enum {
 	OPT_TLS_CLIENT_CA,
 	OPT_CHANNEL_COOKIE,
 	OPT_REQUIRE_COOKIE,
+	OPT_LOSSY,
+	OPT_DROP_ACK,
+	OPT_HTML_200,
+	OPT_NO_ACK_ID,
+	OPT_ACK_JITTER,
+	OPT_ACK_NEVER,
+	OPT_WARN,
+	OPT_WARN_CODE,
+	OPT_NODES,
 	OPT_HELP
 };
 
@@ -78,6 +89,15 @@ static const struct option longopts[] = {
         {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
         {"channel-cookie", required_argument, NULL, OPT_CHANNEL_COOKIE},
         {"require-channel-cookie", no_argument, NULL, OPT_REQUIRE_COOKIE},
+        {"lossy", no_argument, NULL, OPT_LOSSY},
+        {"drop-ack-rate", required_argument, NULL, OPT_DROP_ACK},
+        {"html-200", no_argument, NULL, OPT_HTML_200},
+        {"no-ack-id", no_argument, NULL, OPT_NO_ACK_ID},
+        {"ack-jitter-ms", required_argument, NULL, OPT_ACK_JITTER},
+        {"ack-never-rate", required_argument, NULL, OPT_ACK_NEVER},
+        {"warn-rate", required_argument, NULL, OPT_WARN},
+        {"warn-code", required_argument, NULL, OPT_WARN_CODE},
+        {"nodes", required_argument, NULL, OPT_NODES},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
 
@@ -141,6 +161,24 @@ static const char usage_text[] =
         "                            Set-Cookie: NAME=<channel>\n"
         "  --require-channel-cookie  /ack without the cookie reads like\n"
         "                            another indexer: every id false\n"
+        "  --lossy                   events of ack requests become durable\n"
+        "                            (written) only when their id reads\n"
+        "                            true; a restart drops the rest\n"
+        "  --drop-ack-rate R         answer this share of ack polls, then\n"
+        "                            close without sending the answer\n"
+        "  --html-200                answer every collector request 200\n"
+        "                            with an HTML maintenance page\n"
+        "  --no-ack-id               index and answer Success without an\n"
+        "                            ackId, even on ack tokens\n"
+        "  --ack-jitter-ms N         each ack id reads true after the delay\n"
+        "                            plus a seeded draw from 0..N ms\n"
+        "  --ack-never-rate R        this share of ack ids never reads true\n"
+        "  --warn-rate R             answer this share of indexed requests\n"
+        "                            200 with --warn-code\n"
+        "  --warn-code C             24 (queue) or 25 (ack) (default 24)\n"
+        "  --nodes N                 N indexers behind a non-sticky load\n"
+        "                            balancer, each with its own acks\n"
+        "                            (default 1, at most 8)\n"
         "  --help                    this text\n"
         "\n"
         "Control API (loopback clients only): GET /emulator/counters,\n"
@@ -190,6 +228,75 @@ static int parse_unknown(const char *s, enum unknown_keys *out)
 	return 0;
 }
 
+/* The long name of an option, for messages. */
+static const char *opt_name(int opt)
+{
+	for (const struct option *lo = longopts; lo->name; lo++) {
+		if (lo->val == opt)
+			return lo->name;
+	}
+	return "";
+}
+
+/* Options that set a fault's rate. */
+static const struct {
+	int opt;
+	enum fault fault;
+} rate_opts[] = {
+        {OPT_BUSY, FAULT_BUSY}, {OPT_THROTTLE, FAULT_THROTTLE},
+        {OPT_DROP, FAULT_DROP}, {OPT_DROP_ACK, FAULT_DROP_ACK},
+        {OPT_WARN, FAULT_WARN}, {OPT_ACK_NEVER, FAULT_ACK_NEVER},
+};
+
+/* 1 when opt is a rate option (parsed into *rc), else 0. */
+static int apply_rate(struct emu_options *o, int opt, const char *arg, int *rc)
+{
+	for (size_t i = 0; i < sizeof(rate_opts) / sizeof(rate_opts[0]); i++) {
+		if (rate_opts[i].opt != opt)
+			continue;
+		*rc = parse_rate(opt_name(opt), arg,
+		                 &o->faults.rate[rate_opts[i].fault]);
+		return 1;
+	}
+	return 0;
+}
+
+/* Options without a value: each sets a bool. */
+#define SWITCH(opt, field, value)                                              \
+	{                                                                      \
+		opt, offsetof(struct emu_options, field), value                \
+	}
+static const struct {
+	int opt;
+	size_t off;
+	bool value;
+} switch_opts[] = {
+        SWITCH(OPT_ACK, tokens.ack_all, true),
+        SWITCH(OPT_HEALTH_TOKEN, health_checks_token, true),
+        SWITCH(OPT_CODE7_EXACT, faults.code7_exact, true),
+        SWITCH(OPT_LOSSY, faults.lossy, true),
+        SWITCH(OPT_HTML_200, faults.html_200, true),
+        SWITCH(OPT_NO_ACK_ID, faults.no_ack_id, true),
+        SWITCH(OPT_RAW_CHANNEL, raw_requires_channel, true),
+        SWITCH(OPT_NO_CONTROL, control, false),
+        SWITCH(OPT_REQUIRE_COOKIE, require_channel_cookie, true),
+};
+#undef SWITCH
+
+/* true when opt is a switch (and it was set). */
+static bool apply_switch(struct emu_options *o, int opt)
+{
+	for (size_t i = 0; i < sizeof(switch_opts) / sizeof(switch_opts[0]);
+	     i++) {
+		if (switch_opts[i].opt == opt) {
+			*(bool *)(void *)((char *)o + switch_opts[i].off) =
+			        switch_opts[i].value;
+			return true;
+		}
+	}
+	return false;
+}
+
 static void set_defaults(struct emu_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -201,6 +308,8 @@ static void set_defaults(struct emu_options *o)
 	o->max_channels = 1000000;
 	o->max_acks_per_channel = 1000000;
 	o->control = true;
+	o->nodes = 1;
+	o->faults.warn_code = 24;
 	o->seed = 1;
 	o->log_level = LOG_INFO;
 }
@@ -214,16 +323,11 @@ static void set_str(char **slot, const char *v)
 /* Options that take a number. */
 static int apply_number(struct emu_options *o, int opt, const char *arg)
 {
-	const char *name = "";
 	uint64_t v = 0;
 	int rc;
 
-	for (const struct option *lo = longopts; lo->name; lo++) {
-		if (lo->val == opt)
-			name = lo->name;
-	}
-	rc = parse_u64(name, arg, opt == OPT_SEED ? UINT64_MAX : 1ULL << 40,
-	               &v);
+	rc = parse_u64(opt_name(opt), arg,
+	               opt == OPT_SEED ? UINT64_MAX : 1ULL << 40, &v);
 	if (rc)
 		return rc;
 	switch (opt) {
@@ -252,6 +356,21 @@ static int apply_number(struct emu_options *o, int opt, const char *arg)
 	case OPT_LATENCY:
 		o->faults.latency_ms = (unsigned)(v > 86400000 ? 86400000 : v);
 		break;
+	case OPT_ACK_JITTER:
+		o->faults.ack_jitter_ms =
+		        (unsigned)(v > 86400000 ? 86400000 : v);
+		break;
+	case OPT_NODES:
+		if (v < 1 || v > CLUSTER_MAX_NODES)
+			return relay_error_set("--nodes: 1..%d",
+			                       CLUSTER_MAX_NODES);
+		o->nodes = (unsigned)v;
+		break;
+	case OPT_WARN_CODE:
+		if (v != 24 && v != 25)
+			return relay_error_set("--warn-code: 24 or 25");
+		o->faults.warn_code = (int)v;
+		break;
 	case OPT_RETRY_AFTER:
 		o->faults.retry_after_s = (unsigned)(v > 86400 ? 86400 : v);
 		break;
@@ -265,15 +384,11 @@ static int apply_number(struct emu_options *o, int opt, const char *arg)
 static int apply_other(struct emu_options *o, int opt, const char *arg)
 {
 	enum log_level lvl;
+	int rc;
 
+	if (apply_rate(o, opt, arg, &rc))
+		return rc;
 	switch (opt) {
-	case OPT_BUSY:
-		return parse_rate("busy-rate", arg, &o->faults.busy_rate);
-	case OPT_THROTTLE:
-		return parse_rate("throttle-rate", arg,
-		                  &o->faults.throttle_rate);
-	case OPT_DROP:
-		return parse_rate("drop-rate", arg, &o->faults.drop_rate);
 	case OPT_HEALTH:
 		o->faults.health = health_parse(arg);
 		if (o->faults.health < 0)
@@ -324,32 +439,19 @@ static int check_combinations(const struct emu_options *o)
 
 static int apply(struct emu_options *o, int opt, const char *arg)
 {
+	if (apply_switch(o, opt))
+		return 0;
 	switch (opt) {
 	case OPT_LISTEN:
 		set_str(&o->listen, arg);
 		return 0;
 	case OPT_TOKEN:
 		return tokens_add(&o->tokens, arg);
-	case OPT_ACK:
-		o->tokens.ack_all = true;
-		return 0;
 	case OPT_OUTPUT:
 		set_str(&o->output, arg);
 		return 0;
 	case OPT_PORT_FILE:
 		set_str(&o->port_file, arg);
-		return 0;
-	case OPT_HEALTH_TOKEN:
-		o->health_checks_token = true;
-		return 0;
-	case OPT_CODE7_EXACT:
-		o->code7_exact = true;
-		return 0;
-	case OPT_RAW_CHANNEL:
-		o->raw_requires_channel = true;
-		return 0;
-	case OPT_NO_CONTROL:
-		o->control = false;
 		return 0;
 	case OPT_TLS_CERT:
 		set_str(&o->tls_cert, arg);
@@ -362,9 +464,6 @@ static int apply(struct emu_options *o, int opt, const char *arg)
 		return 0;
 	case OPT_CHANNEL_COOKIE:
 		return set_cookie_name(o, arg);
-	case OPT_REQUIRE_COOKIE:
-		o->require_channel_cookie = true;
-		return 0;
 	default:
 		return apply_other(o, opt, arg);
 	}

@@ -35,12 +35,12 @@ struct emu_options {
 	size_t max_channels;
 	size_t max_acks_per_channel;
 	unsigned threads;         /* 0: a thread per connection */
+	unsigned nodes;           /* ack tables behind the port (cluster.h) */
 	bool health_checks_token; /* docs: codes 21/22; 8.2.4 ignores */
-	bool code7_exact;
 	enum unknown_keys unknown;
-	bool raw_requires_channel; /* Vector's emulation; not Splunk 10.4 */
-	bool control;              /* /emulator/... on loopback */
-	struct fault_settings faults;
+	bool raw_requires_channel;    /* Vector's emulation; not Splunk 10.4 */
+	bool control;                 /* /emulator/... on loopback */
+	struct fault_settings faults; /* also --code7-exact, --lossy ... */
 	uint64_t seed;
 	int log_level;
 };

@@ -115,16 +115,16 @@ void reply_hec_event(struct reply *r, int code, long event_number)
 	r->hec_code = code;
 }
 
-void reply_success(struct reply *r, int64_t ack_id)
+void reply_success(struct reply *r, int code, int64_t ack_id)
 {
 	if (ack_id < 0) {
-		reply_hec(r, HEC_SUCCESS);
+		reply_hec(r, code);
 		return;
 	}
 	set_body(r, 200,
-	         xasprintf("{\"text\":\"Success\",\"code\":0,\"ackId\":%lld}",
-	                   (long long)ack_id));
-	r->hec_code = HEC_SUCCESS;
+	         xasprintf("{\"text\":\"%s\",\"code\":%d,\"ackId\":%lld}",
+	                   hec_code_text(code), code, (long long)ack_id));
+	r->hec_code = code;
 }
 
 void reply_not_found(struct reply *r, unsigned status)
@@ -134,18 +134,34 @@ void reply_not_found(struct reply *r, unsigned status)
 	                 "server.\",\"code\":404}"));
 }
 
-void reply_unsupported_encoding(struct reply *r)
+static void set_html(struct reply *r, unsigned status, const char *page)
 {
 	free(r->body);
-	r->status = 415;
-	r->body = xstrdup("<!doctype html><html><head><meta "
-	                  "http-equiv=\"content-type\" content=\"text/html; "
-	                  "charset=UTF-8\"><title>415 Unsupported Media "
-	                  "Type</title></head><body><h1>Unsupported Media "
-	                  "Type</h1><p>Content-Encoding not supported.</p>"
-	                  "</body></html>");
+	r->status = status;
+	r->body = xstrdup(page);
 	r->len = strlen(r->body);
 	r->content_type = "text/html; charset=UTF-8";
+	r->hec_code = -1;
+}
+
+void reply_unsupported_encoding(struct reply *r)
+{
+	set_html(r, 415,
+	         "<!doctype html><html><head><meta "
+	         "http-equiv=\"content-type\" content=\"text/html; "
+	         "charset=UTF-8\"><title>415 Unsupported Media "
+	         "Type</title></head><body><h1>Unsupported Media "
+	         "Type</h1><p>Content-Encoding not supported.</p>"
+	         "</body></html>");
+}
+
+void reply_maintenance(struct reply *r)
+{
+	set_html(r, 200,
+	         "<!doctype html><html><head><title>Down for "
+	         "maintenance</title></head><body><h1>Down for "
+	         "maintenance</h1><p>This service is being updated. Please "
+	         "try again later.</p></body></html>");
 }
 
 void reply_too_large(struct reply *r, size_t limit)

@@ -74,14 +74,18 @@ unsigned hec_code_status(int code);
 void reply_hec(struct reply *r, int code);
 /* Same, plus "invalid-event-number" (prefix-commit errors). */
 void reply_hec_event(struct reply *r, int code, long event_number);
-/* 200 Success, with "ackId" when ack_id >= 0. */
-void reply_success(struct reply *r, int64_t ack_id);
+/* 200 with a 2xx code (Success, or the warnings 24/25), with "ackId"
+ * when ack_id >= 0. */
+void reply_success(struct reply *r, int code, int64_t ack_id);
 /* 404 or 405 with the body Splunk sends for an unknown URL. */
 void reply_not_found(struct reply *r, unsigned status);
 /* Any status with a JSON body the caller built (taken over). */
 void reply_json(struct reply *r, unsigned status, char *body, size_t len);
 /* 415 for an unsupported Content-Encoding: Splunk answers with HTML. */
 void reply_unsupported_encoding(struct reply *r);
+/* 200 with an HTML maintenance page, as a load balancer in front of a
+ * Splunk being serviced might answer. */
+void reply_maintenance(struct reply *r);
 /* 413 when the body passes max_content_length. */
 void reply_too_large(struct reply *r, size_t limit);
 
