@@ -9,8 +9,10 @@
  * COPY into a temporary table (COPY text format, escaped here), then one
  * INSERT ... SELECT into clawdstrike.outbox with ON CONFLICT (event_id) DO
  * NOTHING, so an event already present counts as a duplicate, not an
- * error.  Chunks keep a huge file out of one giant transaction and make
- * progress durable as it goes.
+ * error.  So does one delivered and purged within the dedup horizon: the
+ * BEFORE INSERT trigger skips an event_id that has a tombstone, and the
+ * INSERT's RETURNING does not count it.  Chunks keep a huge file out of one
+ * giant transaction and make progress durable as it goes.
  *
  * The outbox's BEFORE INSERT trigger validates again.  Should it (or the
  * jsonb parser: a number too large for numeric, a database encoding that
@@ -51,9 +53,11 @@ static const char help[] =
         "as FILE:LINE: invalid event: <path>: <problem> and skipped, and the\n"
         "good lines still load (FILE is <stdin> for standard input).  Blank\n"
         "lines are skipped; line numbers count them.  An event whose\n"
-        "event_id is already in the outbox is a duplicate: counted, not\n"
-        "loaded again.  Lines load in chunks of 10,000, one transaction each,\n"
-        "in file order.  On a terminal a progress line is shown on stderr.\n"
+        "event_id is already in the outbox, or was delivered and purged\n"
+        "less than retention_tombstones ago (default 30 days), is a\n"
+        "duplicate: counted, not loaded again.  Lines load in chunks of\n"
+        "10,000, one transaction each, in file order.  On a terminal a\n"
+        "progress line is shown on stderr.\n"
         "\n"
         "Prints loaded=N duplicates=N rejected=N on stdout at the end.\n"
         "\n"
