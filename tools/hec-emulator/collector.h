@@ -3,10 +3,13 @@
  * collector: the HEC endpoints proper (event, raw, ack, health).
  *
  * Called by httpd.c with a complete request on an allowed method; fills
- * the reply.  Order of checks on event and raw (Splunk does not document
- * it): auth, channel, injected busy/throttle, Content-Encoding, size,
- * body.  Latency is added before any answer; a dropped response is
- * decided after indexing.
+ * the reply.  An injected HTML 200 comes first (a page in front of HEC);
+ * then event, raw and ack requests are routed to a node (cluster.h).
+ * Order of checks on event and raw (Splunk does not document it): auth,
+ * channel, injected busy/throttle, Content-Encoding, size, body.  Latency
+ * is added before any answer; a dropped response, a 2xx warning and when
+ * the ack id reads true are decided after indexing; in lossy mode the
+ * events wait for that moment (acks.h).
  */
 #ifndef HEC_COLLECTOR_H
 #define HEC_COLLECTOR_H
