@@ -78,23 +78,38 @@ DROP TRIGGER IF EXISTS outbox_before_insert ON clawdstrike.outbox;
 CREATE TRIGGER outbox_before_insert BEFORE INSERT ON clawdstrike.outbox
 	FOR EACH ROW EXECUTE FUNCTION clawdstrike.outbox_before_insert();
 
--- BEFORE UPDATE OF status, for every change the relay's own functions do
--- not make.  The relay's transitions (listed in the trigger's WHEN clause)
--- skip PL/pgSQL entirely: they are the hot path.  What is left is either an
--- operator's replay (failed/delivered -> pending: reset and audit), a
--- discard (pending -> failed), a no-op, or an illegal move.
+-- BEFORE UPDATE OF status: who may move a row where.
+--
+-- The relay's moves (pending -> sending, sending/sent -> sent, delivered,
+-- failed, pending) are made only by its SECURITY DEFINER functions, which
+-- run as their owner, clawdstrike_owner: the trigger's WHEN clause (which
+-- sees the current_user of the function executing the UPDATE) lets exactly
+-- those through without calling PL/pgSQL, so the hot path costs one
+-- expression per row.  The role is the proof, never a setting: a setting
+-- can be SET by anyone, current_user = clawdstrike_owner only by the
+-- owner's functions or a member of the owner (the migrating login).
+--
+-- Everyone else (operators, a superuser's psql) reaches the function, which
+-- allows a replay (failed/delivered -> pending: reset), a discard (pending
+-- -> failed) and nothing else; a no-op never fires.  Both are audited in
+-- replay_log with who and why.  SECURITY DEFINER so that the audit row is
+-- written by the owner: nobody else may INSERT into replay_log.  Inside,
+-- current_user is the owner, so "who" is the role the session acts as (SET
+-- ROLE, else the login), plus the login itself (session_user).
 CREATE OR REPLACE FUNCTION clawdstrike.outbox_status_guard()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, clawdstrike
 AS $$
+DECLARE
+	who text := coalesce(nullif(current_setting('role'), 'none'), session_user);
+	-- informational only (replay() sets it; SET LOCAL for a plain UPDATE)
+	why text := nullif(current_setting('clawdstrike.reason', true), '');
 BEGIN
 	IF NEW.status = OLD.status THEN
 		RETURN NEW;
 	END IF;
 	IF NEW.status = 'pending' AND OLD.status IN ('failed', 'delivered') THEN
-		INSERT INTO clawdstrike.replay_log (outbox_id, event_id, from_status, last_error)
-		VALUES (OLD.id, OLD.event_id, OLD.status, OLD.last_error);
 		NEW.attempts := 0;
 		NEW.replays := OLD.replays + 1;
 		NEW.batch_id := NULL;
@@ -107,18 +122,27 @@ BEGIN
 		NEW.hec_code := NULL;
 		NEW.hec_text := NULL;
 		PERFORM pg_notify('clawdstrike_outbox', 'replay');
-		RETURN NEW;
+	ELSIF NEW.status = 'failed' AND OLD.status = 'pending' THEN
+		-- The dead letter says who discarded it (and why).  The error
+		-- of the last attempt no longer explains the row: it moves to
+		-- the audit row, and that attempt's HTTP/HEC outcome goes.
+		NEW.failed_at := now();
+		NEW.last_error := 'discarded by ' || who || coalesce(': ' || why, '');
+		NEW.http_status := NULL;
+		NEW.hec_code := NULL;
+		NEW.hec_text := NULL;
+	ELSE
+		RAISE EXCEPTION 'clawdstrike.outbox: status of row % cannot change from % to %',
+			OLD.id, OLD.status, NEW.status
+			USING ERRCODE = '23514',
+			      HINT = 'operators may replay (failed or delivered -> pending) and discard (pending -> failed); '
+				     'rows move to and from sending and sent only inside the relay''s functions';
 	END IF;
-	IF NEW.status = 'failed' AND OLD.status = 'pending' THEN
-		NEW.failed_at := coalesce(NEW.failed_at, now());
-		NEW.last_error := coalesce(NEW.last_error,
-			'discarded by ' || current_user);
-		RETURN NEW;
-	END IF;
-	RAISE EXCEPTION 'clawdstrike.outbox: status of row % cannot change from % to %',
-		OLD.id, OLD.status, NEW.status
-		USING ERRCODE = '23514',
-		      HINT = 'replay sets failed or delivered rows to pending; in-flight rows (sending, sent) belong to a relay';
+	INSERT INTO clawdstrike.replay_log (outbox_id, event_id, from_status, to_status, last_error,
+					    replayed_by, session_role, reason)
+	VALUES (OLD.id, OLD.event_id, OLD.status, NEW.status, OLD.last_error,
+		who, session_user, coalesce(why, 'UPDATE by ' || who));
+	RETURN NEW;
 END;
 $$;
 
@@ -126,14 +150,10 @@ DROP TRIGGER IF EXISTS outbox_status_guard ON clawdstrike.outbox;
 CREATE TRIGGER outbox_status_guard BEFORE UPDATE OF status ON clawdstrike.outbox
 	FOR EACH ROW
 	WHEN (OLD.status IS DISTINCT FROM NEW.status AND NOT (
+		current_user = 'clawdstrike_owner' AND (
 		(OLD.status = 'pending' AND NEW.status = 'sending') OR
-		(OLD.status = 'sending' AND NEW.status IN ('sent', 'delivered', 'failed')) OR
-		(OLD.status = 'sent' AND NEW.status = 'delivered') OR
-		-- giving in-flight rows back is release()'s alone (it sets this
-		-- for its own duration): a broad operator UPDATE must not pull
-		-- rows out from under a relay and resend them uncounted
-		(OLD.status IN ('sending', 'sent') AND NEW.status = 'pending'
-		 AND coalesce(current_setting('clawdstrike.in_release', true), '') = 'on')))
+		(OLD.status IN ('sending', 'sent')
+		 AND NEW.status IN ('sent', 'delivered', 'failed', 'pending')))))
 	EXECUTE FUNCTION clawdstrike.outbox_status_guard();
 
 -- A row may not change its identity or its event after the fact.

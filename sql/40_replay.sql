@@ -4,6 +4,12 @@
 -- the primitive: the status guard resets attempts and errors, records the
 -- replay in clawdstrike.replay_log and wakes the relays.  replay() is the
 -- same with filters and a dry run; rows in flight are never touched.
+--
+-- `reason` (optional) is recorded on each row's audit entry; without it the
+-- entry names the call.  SECURITY INVOKER on purpose: the UPDATE runs as
+-- the caller, so the guard applies the caller's rights and audits the
+-- caller, exactly as for a plain UPDATE.  (The trailing parameter replaced
+-- the seven-argument signature, dropped in migrations/0004_audit.sql.)
 CREATE OR REPLACE FUNCTION clawdstrike.replay(
 	status   text DEFAULT 'failed',
 	since    timestamptz DEFAULT NULL,
@@ -11,13 +17,15 @@ CREATE OR REPLACE FUNCTION clawdstrike.replay(
 	guard    text DEFAULT NULL,
 	severity text DEFAULT NULL,
 	error    text DEFAULT NULL,
-	dry_run  boolean DEFAULT false)
+	dry_run  boolean DEFAULT false,
+	reason   text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, clawdstrike
 AS $$
 DECLARE
 	n bigint;
+	outer_reason text := current_setting('clawdstrike.reason', true);
 BEGIN
 	IF replay.status NOT IN ('failed', 'delivered') THEN
 		RAISE EXCEPTION 'replay: status must be failed or delivered (got %)', replay.status
@@ -29,6 +37,13 @@ BEGIN
 		RAISE EXCEPTION 'replay: severity must be one of info, low, medium, high, critical (got %)',
 			replay.severity USING ERRCODE = '22023';
 	END IF;
+	-- The guard reads the reason from clawdstrike.reason; set it for this
+	-- call only and give the caller's value back afterwards (on an error
+	-- the transaction's rollback does that).
+	PERFORM set_config('clawdstrike.reason',
+		coalesce(nullif(replay.reason, ''),
+			 format('replay(%s) by %s', replay.status, current_user)),
+		true);
 	WITH m AS (
 		SELECT o.id FROM clawdstrike.outbox o
 		 WHERE o.status = replay.status
@@ -44,6 +59,7 @@ BEGIN
 		RETURNING o.id)
 	SELECT CASE WHEN replay.dry_run THEN (SELECT count(*) FROM m)
 		    ELSE (SELECT count(*) FROM u) END INTO n;
+	PERFORM set_config('clawdstrike.reason', coalesce(outer_reason, ''), true);
 	RETURN n;
 END;
 $$;

@@ -11,7 +11,9 @@ SELECT reason, http_status, hec_code, count(*) AS events
  WHERE reason ILIKE '%Invalid data format%'
  GROUP BY 1, 2, 3;
 
--- 2. Replay them.
+-- 2. Replay them, saying why (optional, kept in the audit row; without it
+--    the reason is 'UPDATE by <role>').
+SET LOCAL clawdstrike.reason = 'index fixed in Splunk, CHG-1234';
 UPDATE clawdstrike.outbox
    SET status = 'pending'
  WHERE status = 'failed'
@@ -24,8 +26,10 @@ UPDATE clawdstrike.outbox
    AND failed_at > now() - interval '1 day'
    AND event #>> '{decision,guard}' = 'ForbiddenPathGuard';
 
--- 3. The audit trail of what was just replayed.
-SELECT outbox_id, event_id, from_status, last_error, replayed_at, replayed_by
+-- 3. The audit trail of what was just replayed: the old error, who (role
+--    and login) and why.  Written by the status guard only.
+SELECT outbox_id, event_id, from_status, to_status, last_error, replayed_at,
+       replayed_by, session_role, reason
   FROM clawdstrike.replay_log
  WHERE replayed_at > now() - interval '5 minutes'
  ORDER BY id DESC;

@@ -2,7 +2,7 @@
 -- relay calls its functions and reads the views, the analyst only reads the
 -- views, the operator replays; PUBLIC gets nothing.
 BEGIN;
-SELECT plan(73);
+SELECT plan(75);
 
 DELETE FROM clawdstrike.outbox;
 DELETE FROM clawdstrike.batch;
@@ -16,7 +16,7 @@ $$;
 
 SELECT has_role(r, 'role ' || r || ' exists')
   FROM unnest(ARRAY['clawdstrike_engine', 'clawdstrike_relay', 'clawdstrike_analyst',
-		    'clawdstrike_operator']) r;
+		    'clawdstrike_operator', 'clawdstrike_owner']) r;
 
 -- Fixture: one failed row, one pending row (made as the test's superuser).
 SELECT clawdstrike.enqueue(pg_temp.ev());
@@ -142,6 +142,9 @@ SELECT is((SELECT count(*) FROM clawdstrike.replay_log WHERE outbox_id = pg_temp
 SELECT throws_ok(format('UPDATE clawdstrike.outbox SET status = ''pending'' WHERE batch_id = %s', batch_id),
 		 '23514', NULL, 'operator cannot pull in-flight rows back to pending')
   FROM fx2;
+SELECT throws_ok($$INSERT INTO clawdstrike.replay_log (outbox_id, event_id, from_status)
+		  VALUES (1, gen_random_uuid(), 'failed')$$, '42501',
+		 'permission denied for table replay_log', 'operator cannot write replay_log (only the guard does)');
 SELECT throws_ok($$UPDATE clawdstrike.outbox SET event = '{}'$$, '42501',
 		 'permission denied for table outbox', 'operator cannot UPDATE the event');
 SELECT throws_ok($$UPDATE clawdstrike.outbox SET attempts = 0$$, '42501',
