@@ -118,16 +118,19 @@ GRANT EXECUTE ON FUNCTION clawdstrike.event_problem(jsonb, integer), clawdstrike
 	TO clawdstrike_engine, clawdstrike_relay, clawdstrike_analyst, clawdstrike_operator;
 
 GRANT EXECUTE ON FUNCTION
-	clawdstrike.claim(text, integer, integer),
-	clawdstrike.mark_sent(bigint, text, uuid, bigint, integer),
-	clawdstrike.mark_delivered(bigint[], text),
+	clawdstrike.claim(text, integer, integer, uuid, uuid),
+	clawdstrike.set_channel(bigint, uuid),
+	clawdstrike.mark_sent(bigint, bigint[], text, uuid, bigint, integer),
+	clawdstrike.mark_delivered(bigint[]),
 	clawdstrike.risk_duplicates(bigint, integer),
-	clawdstrike.mark_rows_delivered(bigint, bigint[]),
+	clawdstrike.mark_rows_delivered(bigint, bigint[], text),
 	clawdstrike.fail_rows(bigint, bigint[], text, integer, integer, text),
 	clawdstrike.release(bigint, text, text, boolean, integer, integer, text),
+	clawdstrike.retire_channel(uuid, bigint, text, text),
 	clawdstrike.split(bigint, bigint[]),
-	clawdstrike.heartbeat(text, integer),
-	clawdstrike.recover(text, integer, boolean),
+	clawdstrike.heartbeat(uuid, bigint[], integer),
+	clawdstrike.register(text),
+	clawdstrike.recover(text, integer, boolean, uuid),
 	clawdstrike.purge(interval, integer)
 	TO clawdstrike_relay;
 

@@ -31,6 +31,7 @@ struct channel {
 	struct pending *v;
 	size_t n, cap;
 	bool polling;
+	bool retired; /* credits no ack id any more (acks_retire) */
 	bool issued_any;
 	uint64_t max_issued; /* highest ack id seen on this channel */
 	/* bit i: id max_issued - i was given to us (i < ACK_WINDOW) */
@@ -44,8 +45,6 @@ struct acks {
 	struct channel *ch;
 	size_t n_ch;
 	int min_poll_ms, max_poll_ms, timeout_ms;
-	int64_t *lost;
-	size_t n_lost;
 };
 
 struct acks *acks_new(int min_poll_ms, int max_poll_ms, int timeout_ms)
@@ -66,7 +65,6 @@ void acks_free(struct acks *a)
 	for (size_t i = 0; i < a->n_ch; i++)
 		free(a->ch[i].v);
 	free(a->ch);
-	free(a->lost);
 	free(a);
 }
 
@@ -97,13 +95,52 @@ size_t acks_channel_endpoint(const struct acks *a, int ch)
 	return a->ch[ch].endpoint;
 }
 
-static void lose_all(struct acks *a, struct channel *c)
+void acks_reset(struct acks *a, int ch)
 {
-	a->lost = xrealloc(a->lost, (a->n_lost + c->n) * sizeof(*a->lost));
-	for (size_t i = 0; i < c->n; i++)
-		a->lost[a->n_lost++] = c->v[i].batch_id;
+	struct channel *c = &a->ch[ch];
+
 	c->n = 0;
-	c->epoch++; /* answers to polls in flight describe the old ids */
+	c->epoch++; /* answers to polls in flight prove nothing now */
+	c->issued_any = false;
+}
+
+void acks_retire(struct acks *a, int ch)
+{
+	acks_reset(a, ch);
+	a->ch[ch].retired = true;
+}
+
+bool acks_retired(const struct acks *a, int ch)
+{
+	return a->ch[ch].retired;
+}
+
+void acks_batches(const struct acks *a, int ch, int64_t **out, size_t *n)
+{
+	for (size_t i = 0; i < a->n_ch; i++) {
+		const struct channel *c = &a->ch[i];
+
+		if (ch >= 0 && (size_t)ch != i)
+			continue;
+		*out = xrealloc(*out, (*n + c->n + 1) * sizeof(**out));
+		for (size_t j = 0; j < c->n; j++)
+			(*out)[(*n)++] = c->v[j].batch_id;
+	}
+}
+
+bool acks_forget(struct acks *a, int64_t batch)
+{
+	for (size_t i = 0; i < a->n_ch; i++) {
+		struct channel *c = &a->ch[i];
+
+		for (size_t j = 0; j < c->n; j++) {
+			if (c->v[j].batch_id != batch)
+				continue;
+			c->v[j] = c->v[--c->n];
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Shift the seen-window up by d ids. */
@@ -149,7 +186,7 @@ static bool note_issued(struct channel *c, uint64_t ack_id)
 	return true;
 }
 
-void acks_add(struct acks *a,
+bool acks_add(struct acks *a,
               int ch,
               uint64_t ack_id,
               int64_t batch_id,
@@ -159,14 +196,8 @@ void acks_add(struct acks *a,
 {
 	struct channel *c = &a->ch[ch];
 
-	if (!note_issued(c, ack_id)) {
-		/* Reset: what was pending is lost; the channel's history
-		 * starts again from this id. */
-		if (c->n)
-			lose_all(a, c);
-		c->issued_any = false;
-		(void)note_issued(c, ack_id);
-	}
+	if (c->retired || !note_issued(c, ack_id))
+		return false;
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 16;
 		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
@@ -176,6 +207,7 @@ void acks_add(struct acks *a,
 	c->delay_ms = a->min_poll_ms;
 	if (c->n == 1 || now_ms + a->min_poll_ms < c->next_poll_ms)
 		c->next_poll_ms = now_ms + a->min_poll_ms;
+	return true;
 }
 
 size_t acks_pending_batches(const struct acks *a)
@@ -313,16 +345,6 @@ size_t acks_take_expired(struct acks *a, int64_t now_ms, int64_t **batches)
 		c->n = keep;
 	}
 	return found;
-}
-
-size_t acks_take_lost(struct acks *a, int64_t **batches)
-{
-	size_t n = a->n_lost;
-
-	*batches = a->lost;
-	a->lost = NULL;
-	a->n_lost = 0;
-	return n;
 }
 
 int64_t acks_next_deadline(const struct acks *a)

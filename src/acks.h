@@ -9,13 +9,16 @@
  * ids go in one poll (all pending ids of the channel), which batches a poll
  * answer delivers, and which batches timed out.
  *
- * HEC restarts forget ack ids and start again from 0 on the same channel.
- * An ack id given to us twice, or one far below the highest issued on the
- * channel (further than the requests that can be in flight at once, whose
- * answers may arrive in any order), therefore means the channel was reset:
- * every id pending on it is lost and its batches must be resent, and an answer
- * to a poll sent before the reset could describe the new ids, so it is ignored
- * (a per-channel epoch).
+ * An ack id proves something only on a channel whose every issued id we
+ * know.  When one is unknown (an answer lost after the body went out, a
+ * client resend), or HEC shows it reset the channel (restarts forget ack
+ * ids and start again from 0 on the same channel: an id given to us twice,
+ * or one far below the highest issued, further than the requests that can
+ * be in flight at once), the ids pending from before are unconfirmable.
+ * For a reset the caller gives those back and starts the channel's history
+ * again from the id that showed it (acks_reset); for an unknown id it
+ * retires the channel (acks_retire) and sends new requests on a fresh one.
+ * Either way answers to polls sent before are ignored (a per-channel epoch).
  */
 #ifndef RELAY_ACKS_H
 #define RELAY_ACKS_H
@@ -36,10 +39,11 @@ size_t acks_channel_endpoint(const struct acks *a, int ch);
 
 /*
  * Track batch `batch_id` (n_events rows) sent at sent_ms with ack_id on
- * channel ch.  If the id shows HEC reset the channel, the batches that were
- * pending on it are moved to the lost list (see acks_take_lost).
+ * channel ch.  Returns false, tracking nothing, when the id cannot be
+ * credited to the batch: the channel is retired, or the id shows HEC reset
+ * it (the caller must retire it).
  */
-void acks_add(struct acks *a,
+bool acks_add(struct acks *a,
               int ch,
               uint64_t ack_id,
               int64_t batch_id,
@@ -84,8 +88,25 @@ void acks_poll_failed(struct acks *a, int ch, int64_t now_ms);
 /* Batches whose ack did not come within the timeout (removed; free). */
 size_t acks_take_expired(struct acks *a, int64_t now_ms, int64_t **batches);
 
-/* Batches lost to a channel reset (removed; caller frees). */
-size_t acks_take_lost(struct acks *a, int64_t **batches);
+/* HEC reset channel ch: drop its pending batches (the caller gives them
+ * back) and forget which ids were issued, so the id that showed the reset
+ * can be added. */
+void acks_reset(struct acks *a, int ch);
+
+/*
+ * Retire channel ch: drop its pending batches (the caller gives them back;
+ * acks_channel_batches lists them first), ignore answers to polls already
+ * sent, and credit no id on it again.
+ */
+void acks_retire(struct acks *a, int ch);
+bool acks_retired(const struct acks *a, int ch);
+
+/* Batch ids pending on channel ch (ch < 0: on every channel), appended to
+ * *out (grown with xrealloc) from *n on. */
+void acks_batches(const struct acks *a, int ch, int64_t **out, size_t *n);
+
+/* Stop tracking `batch` (its lease was taken back); false if not tracked. */
+bool acks_forget(struct acks *a, int64_t batch);
 
 /* Earliest time something needs doing (a poll or a timeout), or -1. */
 int64_t acks_next_deadline(const struct acks *a);

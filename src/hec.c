@@ -68,6 +68,7 @@ struct xfer {
 	struct buf resp; /* response body, capped */
 	struct timespec t0;
 	char errbuf[CURL_ERROR_SIZE];
+	bool ack_channel; /* an event post on an ack channel: needs an ackId */
 	struct hec_result res;
 };
 
@@ -142,6 +143,17 @@ static long retry_after(CURL *easy)
 	return when > 0 ? (long)when : 0;
 }
 
+/* The start of an answer body for a log line: control bytes as '.'. */
+static void printable_head(char *out, size_t size, const char *s, size_t len)
+{
+	size_t n = len < size - 1 ? len : size - 1;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] =
+		        s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' ? s[i] : '.';
+	out[n] = '\0';
+}
+
 /*
  * Fill x->res from a finished transfer: every CURLcode and HTTP status is
  * mapped here.  A transport failure is classified as "no HTTP answer" even
@@ -173,7 +185,12 @@ static void finish(struct xfer *x, CURLcode cc)
 		r->outcome = hec_classify(0, body_sent, NULL);
 		return;
 	}
-	r->outcome = hec_classify(r->http_status, body_sent, &r->resp);
+	r->outcome = hec_check_answer(
+	        hec_classify(r->http_status, body_sent, &r->resp), r->kind,
+	        x->ack_channel, &r->resp);
+	if (r->outcome == HEC_BAD_ANSWER)
+		printable_head(r->body_head, sizeof(r->body_head), x->resp.data,
+		               x->resp.len);
 }
 
 /* ---- transfers */
@@ -475,6 +492,8 @@ request_begin(struct hec *hec, enum hec_req_kind kind, void *ctx)
 		return NULL;
 	x->res.kind = kind;
 	x->res.ctx = ctx;
+	x->ack_channel = false;
+	x->res.body_head[0] = '\0';
 	return x;
 }
 
@@ -493,6 +512,7 @@ int hec_post_events(struct hec *hec,
 	x = request_begin(hec, HEC_REQ_EVENTS, ctx);
 	if (!x)
 		return RELAY_ERR;
+	x->ack_channel = channel != NULL;
 	if (hec->gzip)
 		rc = gzip_compress(&x->body, body, len, hec->gzip_level);
 	else

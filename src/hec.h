@@ -98,6 +98,9 @@ enum hec_outcome {
 	HEC_REJECT_EVENT, /* 400 with invalid-event-number (prefix commit) */
 	HEC_TOO_LARGE,    /* 413 */
 	HEC_BAD_REQUEST,  /* any other 4xx: a bug or a config problem */
+	HEC_BAD_ANSWER,   /* 2xx that is not HEC's answer to this request (not
+	                     HEC's JSON, no integer ackId with acks on, no
+	                     "acks" object to a poll): proves nothing */
 };
 
 /* The parsed JSON body of a HEC answer (all fields optional). */
@@ -106,6 +109,8 @@ struct hec_response {
 	char text[128];               /* "" when absent */
 	int64_t ack_id;               /* -1 when absent */
 	int64_t invalid_event_number; /* -1 when absent */
+	bool json;                    /* the body was a JSON object */
+	bool has_acks;                /* it had an "acks" object */
 	/* ack poll answers: {"acks":{"0":true,...}} */
 	size_t n_acks;
 	uint64_t *ack_ids; /* owned; free with hec_response_dispose */
@@ -125,6 +130,7 @@ struct hec_result {
 	int resends;        /* times curl sent the whole body again on another
 	                       connection after one died without an answer: HEC
 	                       may hold that many extra copies */
+	char body_head[96]; /* start of a HEC_BAD_ANSWER body, printable */
 	struct hec_response resp;
 };
 
@@ -147,6 +153,18 @@ void hec_response_dispose(struct hec_response *r);
  */
 enum hec_outcome
 hec_classify(long http_status, bool body_sent, const struct hec_response *resp);
+
+/*
+ * A 2xx is evidence only when it is HEC's answer to this request: HEC's
+ * JSON with an integer `code` (and an integer `ackId` for an event post on
+ * a channel, i.e. acks on), or for a poll a JSON "acks" object.  Returns `o`,
+ * or HEC_BAD_ANSWER for a 2xx that proves nothing (a load balancer's page, a
+ * token with acknowledgement switched off).
+ */
+enum hec_outcome hec_check_answer(enum hec_outcome o,
+                                  enum hec_req_kind kind,
+                                  bool ack_channel,
+                                  const struct hec_response *resp);
 
 /* Stable lower-case name of an outcome, for logs and metrics labels. */
 const char *hec_outcome_name(enum hec_outcome o);

@@ -116,7 +116,10 @@ static void get_acks(const json_t *obj, struct hec_response *r)
 	json_t *val;
 	size_t n = json_object_size(acks);
 
-	if (!json_is_object(acks) || !n)
+	if (!json_is_object(acks))
+		return;
+	r->has_acks = true;
+	if (!n)
 		return;
 	r->ack_ids = xmalloc(n * sizeof(*r->ack_ids));
 	r->acked = xmalloc(n * sizeof(*r->acked));
@@ -144,6 +147,7 @@ int hec_response_parse(struct hec_response *out, const char *body, size_t len)
 		relay_error_set("HEC answer is not a JSON object");
 		return RELAY_EINVAL;
 	}
+	out->json = true;
 	out->code = get_code(root);
 	get_text(root, out->text, sizeof(out->text));
 	out->ack_id = get_count(root, "ackId");
@@ -211,6 +215,26 @@ hec_classify(long http_status, bool body_sent, const struct hec_response *resp)
 	return HEC_RETRY;
 }
 
+enum hec_outcome hec_check_answer(enum hec_outcome o,
+                                  enum hec_req_kind kind,
+                                  bool ack_channel,
+                                  const struct hec_response *resp)
+{
+	if (o != HEC_OK && o != HEC_OK_SLOW_DOWN)
+		return o;
+	if (kind == HEC_REQ_HEALTH)
+		return o; /* health is judged by its status alone */
+	if (!resp || !resp->json)
+		return HEC_BAD_ANSWER;
+	if (kind == HEC_REQ_ACK) /* {"acks":{...}}, no code */
+		return resp->has_acks ? o : HEC_BAD_ANSWER;
+	if (resp->code < 0)
+		return HEC_BAD_ANSWER;
+	if (ack_channel && resp->ack_id < 0)
+		return HEC_BAD_ANSWER;
+	return o;
+}
+
 const char *hec_outcome_name(enum hec_outcome o)
 {
 	switch (o) {
@@ -230,6 +254,8 @@ const char *hec_outcome_name(enum hec_outcome o)
 		return "too_large";
 	case HEC_BAD_REQUEST:
 		return "bad_request";
+	case HEC_BAD_ANSWER:
+		return "bad_answer";
 	}
 	return "unknown";
 }

@@ -12,8 +12,8 @@ static const long status_codes[METRICS_STATUS_SLOTS] = {0,   200, 400, 401,
                                                         403, 413, 429, 503};
 
 static const char *const outcome_names[METRICS_OUTCOMES] = {
-        "ok",   "slow_down", "retry",     "response_lost",
-        "auth", "rejected",  "too_large", "bad_request"};
+        "ok",       "slow_down", "retry",       "response_lost", "auth",
+        "rejected", "too_large", "bad_request", "bad_answer"};
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 

@@ -53,11 +53,8 @@ void pace_success(struct pace *p, double latency_s)
 	                                : latency_s;
 }
 
-int64_t pace_failure(struct pace *p,
-                     int64_t now_ms,
-                     bool overload,
-                     long retry_after_s,
-                     uint32_t rnd)
+int64_t
+pace_failure(struct pace *p, int64_t now_ms, bool overload, uint32_t rnd)
 {
 	double cap = p->initial_ms;
 	int64_t hold;
@@ -75,8 +72,18 @@ int64_t pace_failure(struct pace *p,
 		p->failures++;
 	/* Full jitter: anywhere in [0, cap), so many relays spread out. */
 	hold = (int64_t)((double)rnd / 4294967296.0 * cap);
-	if (retry_after_s >= 0 && retry_after_s * 1000 > hold)
-		hold = retry_after_s * 1000;
 	p->hold_until_ms = now_ms + hold;
 	return hold;
+}
+
+int64_t pace_retry_after_ms(long retry_after_s, int cap_ms)
+{
+	if (retry_after_s < 0)
+		return 0;
+	/* Compare in seconds first: a proxy's Retry-After: 31536000 (or
+	 * LONG_MAX, where strtol saturates) must neither overflow nor stop
+	 * delivery for a year. */
+	if (retry_after_s >= cap_ms / 1000)
+		return cap_ms;
+	return (int64_t)retry_after_s * 1000;
 }

@@ -7,8 +7,9 @@
  * requests in flight grows by one per window of successes while latency is
  * not rising, shrinks by a tenth when latency rises past its moving
  * average, and halves on back-pressure (429, 503, warnings 24/25).  Failures
- * also set a hold: capped exponential back-off with full jitter, or the
- * server's Retry-After when longer.  The limit stays within
+ * also set a hold: capped exponential back-off with full jitter.  A
+ * server's Retry-After holds only the endpoint that sent it (the caller's
+ * business), capped by pace_retry_after_ms.  The limit stays within
  * [1, max_in_flight].
  */
 #ifndef RELAY_PACE_H
@@ -44,13 +45,14 @@ void pace_success(struct pace *p, double latency_s);
 
 /*
  * A request failed.  `overload` marks back-pressure (429/503, warnings)
- * that also cuts concurrency; retry_after_s < 0 when absent; rnd is a
- * uniform random 32-bit value for the jitter.  Returns the hold in ms.
+ * that also cuts concurrency; rnd is a uniform random 32-bit value for the
+ * jitter.  Returns the hold in ms.
  */
-int64_t pace_failure(struct pace *p,
-                     int64_t now_ms,
-                     bool overload,
-                     long retry_after_s,
-                     uint32_t rnd);
+int64_t
+pace_failure(struct pace *p, int64_t now_ms, bool overload, uint32_t rnd);
+
+/* How long to hold an endpoint that answered Retry-After (seconds, < 0:
+ * absent): at most cap_ms (retry.max_backoff_ms), never overflowing. */
+int64_t pace_retry_after_ms(long retry_after_s, int cap_ms);
 
 #endif

@@ -30,6 +30,83 @@
 #include "util/sys.h"
 #include "util/xalloc.h"
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Every batch this process holds (relay_int.h); caller frees. */
+static size_t held_batches(const struct relay *r, int64_t **out)
+{
+	size_t n = 0;
+
+	*out = NULL;
+	acks_batches(r->acks, -1, out, &n);
+	*out = xrealloc(*out, (n + r->n_undelivered + 1) * sizeof(**out));
+	memcpy(*out + n, r->undelivered,
+	       r->n_undelivered * sizeof(*r->undelivered));
+	n += r->n_undelivered;
+	for (const struct post *p = r->posts; p; p = p->next) {
+		*out = xrealloc(*out, (n + 1) * sizeof(**out));
+		(*out)[n++] = p->batch_id;
+	}
+	return n;
+}
+
+/* Forget a held batch that was taken back; posts in flight meet their
+ * fenced statements when their answers come. */
+static void forget_batch(struct relay *r, int64_t batch)
+{
+	bool dropped = relay_drop_post(r, batch) || acks_forget(r->acks, batch);
+
+	for (size_t i = 0; i < r->n_undelivered; i++)
+		if (r->undelivered[i] == batch) {
+			r->undelivered[i] = r->undelivered[--r->n_undelivered];
+			dropped = true;
+			break;
+		}
+	if (dropped)
+		log_warn("lease lost: the batch was taken back by a relay;"
+		         " dropping it",
+		         "batch=%" PRId64, batch);
+}
+
+/* Renew what we hold and nothing else; drop what was taken back. */
+static void heartbeat(struct relay *r)
+{
+	int64_t *held, *renewed = NULL;
+	size_t n = held_batches(r, &held), n_renewed = 0;
+
+	if (n && store_heartbeat(r->store, held, n, r->cfg->relay.lease_s,
+	                         &renewed, &n_renewed) != 0) {
+		relay_store_failed(RELAY_ERR, "heartbeat", 0);
+	} else if (n) {
+		qsort(renewed, n_renewed, sizeof(*renewed), cmp_i64);
+		for (size_t i = 0; i < n; i++)
+			if (!bsearch(&held[i], renewed, n_renewed,
+			             sizeof(*renewed), cmp_i64))
+				forget_batch(r, held[i]);
+	}
+	free(held);
+	free(renewed);
+}
+
+/* Acked batches whose mark_delivered failed: try again. */
+static void retry_undelivered(struct relay *r)
+{
+	int64_t *b = r->undelivered;
+	size_t n = r->n_undelivered;
+
+	if (!n)
+		return;
+	r->undelivered = NULL;
+	r->n_undelivered = 0;
+	relay_deliver(r, b, n);
+	free(b);
+}
+
 static void upkeep(struct relay *r, int64_t now)
 {
 	const int lease_ms = r->cfg->relay.lease_s * 1000;
@@ -40,12 +117,12 @@ static void upkeep(struct relay *r, int64_t now)
 	(void)relay_release_batches(r, b, n, "ack_timeout",
 	                            "no indexer acknowledgement within"
 	                            " ack.timeout_s");
-	n = acks_take_lost(r->acks, &b);
-	(void)relay_release_batches(r, b, n, "ack_lost",
-	                            "HEC forgot the ack channel (restart?)");
+	if (r->n_undelivered && now >= r->next_undelivered_ms) {
+		retry_undelivered(r);
+		r->next_undelivered_ms = now + UNDELIVERED_RETRY_MS;
+	}
 	if (now >= r->next_heartbeat_ms) {
-		if (store_heartbeat(r->store, r->cfg->relay.lease_s) != 0)
-			relay_store_failed(RELAY_ERR, "heartbeat", 0);
+		heartbeat(r);
 		r->next_heartbeat_ms = now + lease_ms / 3;
 	}
 	if (now >= r->next_recover_ms && !relay_stopping(r)) {
@@ -176,7 +253,7 @@ static void reload_token(struct relay *r, int64_t now)
 	log_info("HEC token reloaded", "source=%s version=%ld",
 	         token_source_name(token_source_of(r->cfg)), version);
 	/* Held posts (refused with the old token) go now with the new one. */
-	for (struct post *p = r->retry_head; p; p = p->next)
+	for (struct post *p = r->posts; p; p = p->next)
 		if (p->not_before_ms > now)
 			p->not_before_ms = now;
 }
@@ -269,10 +346,15 @@ static int64_t next_wakeup(const struct relay *r, int64_t now)
 
 	if (!relay_stopping(r) && r->next_claim_ms < t)
 		t = r->next_claim_ms;
-	for (const struct post *p = r->retry_head; p; p = p->next)
-		if (p->not_before_ms < t)
+	for (const struct post *p = r->posts; p; p = p->next)
+		if (!p->in_flight && p->not_before_ms < t)
 			t = p->not_before_ms;
-	if (r->retry_head) {
+	for (size_t i = 0; i < r->n_endpoints; i++)
+		if (r->ep_hold_ms[i] > now && r->ep_hold_ms[i] < t)
+			t = r->ep_hold_ms[i];
+	if (r->n_undelivered && r->next_undelivered_ms < t)
+		t = r->next_undelivered_ms;
+	if (r->posts) {
 		d = ratelimit_next_ms(&r->rl, now);
 		if (d > now && d < t)
 			t = d;
@@ -297,6 +379,8 @@ static bool finished(struct relay *r, int64_t now)
 	}
 	relay_release_queued(r);
 	if (r->posts_in_flight || r->polls_in_flight)
+		return false;
+	if (r->n_undelivered && now < r->shutdown_deadline_ms)
 		return false;
 	/* Sent batches left unacknowledged stay `sent` with their ack ids:
 	 * the next start resumes polling them, so nothing is resent. */
@@ -365,6 +449,13 @@ static int loop(struct relay *r)
 		    vault_due(r, now))
 			reload_token(r, now);
 		upkeep(r, now);
+		if (store_fenced(r->store)) {
+			log_error(
+			        "another process took this relay's instance_id;"
+			        " stopping without touching its batches",
+			        "instance=%s", r->cfg->relay.instance_id);
+			return RELAY_ERR;
+		}
 		if (finished(r, now))
 			return 0;
 		if (relay_fill(r, now) == RELAY_EAGAIN && relay_stopping(r))
@@ -429,6 +520,8 @@ static void setup_channels(struct relay *r)
 {
 	r->n_endpoints = hec_endpoint_count(r->hec);
 	r->ep_channel = xcalloc(r->n_endpoints, sizeof(*r->ep_channel));
+	r->ep_hold_ms = xcalloc(r->n_endpoints, sizeof(*r->ep_hold_ms));
+	r->ep_bad_answer = xcalloc(r->n_endpoints, sizeof(*r->ep_bad_answer));
 	for (size_t i = 0; i < r->n_endpoints; i++) {
 		char guid[37];
 
@@ -440,10 +533,10 @@ static void setup_channels(struct relay *r)
 static void teardown(struct relay *r)
 {
 	relay_release_queued(r);
-	while (r->retry_head) {
-		struct post *p = r->retry_head;
+	while (r->posts) { /* in flight when the loop ended */
+		struct post *p = r->posts;
 
-		r->retry_head = p->next;
+		r->posts = p->next;
 		relay_post_free(p);
 	}
 	httpd_stop(r->httpd);
@@ -451,6 +544,9 @@ static void teardown(struct relay *r)
 	acks_free(r->acks);
 	store_free(r->store);
 	free(r->ep_channel);
+	free(r->ep_hold_ms);
+	free(r->ep_bad_answer);
+	free(r->undelivered);
 	config_free(r->owned_cfg);
 }
 

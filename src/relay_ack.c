@@ -17,6 +17,7 @@
 #include "config.h"
 #include "store.h"
 #include "util/log.h"
+#include "util/sys.h"
 #include "util/xalloc.h"
 
 /* --------------------------------------------------------------- acks */
@@ -54,18 +55,22 @@ int relay_on_ack_result(struct relay *r, struct hec_result *res, int64_t now)
 	struct ackpoll *ap = res->ctx;
 	int64_t *batches = NULL, *sent_ms = NULL;
 	size_t nb;
-	int rows = 0, rc = 0;
+	int rc = 0;
 
 	r->polls_in_flight--;
 	r->adopted_unpolled = false;
 	COUNT(r, ack_polls, 1);
-	atomic_store(&r->m.hec_up, res->http_status != 0);
+	atomic_store(&r->m.hec_up,
+	             res->http_status != 0 && res->outcome != HEC_BAD_ANSWER);
 	if (res->outcome != HEC_OK && res->outcome != HEC_OK_SLOW_DOWN) {
 		char reason[512];
 
 		relay_describe(reason, sizeof(reason), res);
-		log_warn("ack poll failed", "channel=%s answer=\"%s\"",
-		         acks_channel_guid(r->acks, ap->ch), reason);
+		/* An HTML 200 to a poll confirms nothing. */
+		log_warn("ack poll failed",
+		         "channel=%s answer=\"%s\" body=\"%s\"",
+		         acks_channel_guid(r->acks, ap->ch), reason,
+		         res->body_head);
 		acks_poll_failed(r->acks, ap->ch, now);
 		if (res->outcome == HEC_AUTH)
 			r->token_reload = true;
@@ -80,19 +85,64 @@ int relay_on_ack_result(struct relay *r, struct hec_result *res, int64_t now)
 		metrics_observe(&r->m.ack_seconds,
 		                (double)(now - sent_ms[i]) / 1000.0);
 	/* An ack is reported true only once: record it at once. */
-	rc = store_mark_delivered(r->store, batches, nb, true, &rows);
-	if (rc) {
-		relay_store_failed(rc, "mark_delivered", batches[0]);
-		goto done;
-	}
-	COUNT(r, events_delivered, rows);
-	log_debug("batches acknowledged", "batches=%zu events=%d", nb, rows);
+	relay_deliver(r, batches, nb);
 done:
 	free(batches);
 	free(sent_ms);
 	free(ap->ids);
 	free(ap);
 	return rc;
+}
+
+void relay_deliver(struct relay *r, int64_t *batches, size_t n)
+{
+	int rows = 0;
+
+	if (store_mark_delivered(r->store, batches, n, &rows) != 0) {
+		/* Held (and heartbeated) until it works: HEC will not say
+		 * true again. */
+		relay_store_failed(RELAY_ERR, "mark_delivered", batches[0]);
+		r->undelivered = xrealloc(r->undelivered,
+		                          (r->n_undelivered + n) *
+		                                  sizeof(*r->undelivered));
+		memcpy(r->undelivered + r->n_undelivered, batches,
+		       n * sizeof(*batches));
+		r->n_undelivered += n;
+		return;
+	}
+	COUNT(r, events_delivered, rows);
+	log_debug("batches acknowledged", "batches=%zu events=%d", n, rows);
+}
+
+void relay_retire_channel(struct relay *r,
+                          int ch,
+                          int64_t batch,
+                          const char *outcome,
+                          const char *reason)
+{
+	int rows = 0;
+
+	if (store_retire_channel(r->store, acks_channel_guid(r->acks, ch),
+	                         batch, outcome, reason, &rows) != 0)
+		relay_store_failed(RELAY_ERR, "retire_channel", batch);
+	COUNT(r, events_released, rows);
+	COUNT(r, duplicates_risked, rows);
+	log_warn("ack channel retired: its unconfirmed rows go back to pending"
+	         " (possible duplicates)",
+	         "channel=%s batch=%" PRId64 " outcome=%s events=%d"
+	         " reason=\"%s\"",
+	         acks_channel_guid(r->acks, ch), batch, outcome, rows, reason);
+	/* Whether or not the statement worked, nothing on the channel is
+	 * credited again: what SQL did not release expires unheld. */
+	acks_retire(r->acks, ch);
+	for (size_t ep = 0; ep < r->n_endpoints; ep++) {
+		char guid[37];
+
+		if (r->ep_channel[ep] != ch)
+			continue;
+		sys_uuid_v4(guid);
+		r->ep_channel[ep] = acks_channel(r->acks, ep, guid);
+	}
 }
 
 /* Release batches whose ack will not come (timeout, channel reset). */
@@ -139,26 +189,30 @@ adopt(struct relay *r, struct store_adopted *a, size_t n, int64_t now)
 			if (strcmp(hec_endpoint_url(r->hec, k),
 			           a[i].endpoint) == 0)
 				ep = k;
-		if (a[i].ack_id < 0) {
-			/* Sent without acks (use_ack off) but not yet marked
-			 * delivered when the relay stopped: HEC took it. */
-			rc = store_mark_delivered(r->store, &a[i].batch_id, 1,
-			                          false, &rows);
-			continue;
-		}
-		if (ep == r->n_endpoints) {
-			rc = store_release(r->store, a[i].batch_id,
-			                   "endpoint_gone",
-			                   "the endpoint that took this batch"
-			                   " is no longer configured",
-			                   true, -1, -1, &rows);
+		int ch;
+
+		if (a[i].ack_id < 0 || ep == r->n_endpoints) {
+			/* No ack id to prove it (a v1 send without acks), or
+			 * the endpoint that took it is gone: send again. */
+			rc = store_release(
+			        r->store, a[i].batch_id, "unconfirmable",
+			        a[i].ack_id < 0 ? "sent without an ack id"
+			                        : "the endpoint that took this"
+			                          " batch is no longer"
+			                          " configured",
+			        true, -1, -1, &rows);
 			COUNT(r, duplicates_risked, rows);
 			continue;
 		}
-		acks_add(r->acks, acks_channel(r->acks, ep, a[i].channel),
-		         (uint64_t)a[i].ack_id, a[i].batch_id, a[i].n_events,
-		         now - (int64_t)(a[i].sent_age_s * 1000), now);
-		r->adopted_unpolled = true;
+		ch = acks_channel(r->acks, ep, a[i].channel);
+		if (acks_add(r->acks, ch, (uint64_t)a[i].ack_id, a[i].batch_id,
+		             a[i].n_events,
+		             now - (int64_t)(a[i].sent_age_s * 1000), now))
+			r->adopted_unpolled = true;
+		else
+			relay_retire_channel(r, ch, a[i].batch_id, "ack_reset",
+			                     "persisted ack ids show HEC reset"
+			                     " the channel");
 	}
 	if (n)
 		log_info("resuming ack polling for persisted batches",

@@ -7,10 +7,16 @@
  *
  * A `post` is one claimed batch on its way to HEC: its rows in body order,
  * the uncompressed body and each envelope's offset (so a 413 can split it
- * and a prefix commit can tell rows apart).  A post is either in flight,
- * or waiting in the retry queue for its back-off to pass (its lease kept
- * alive by the heartbeat), or gone: sent (its ack is then tracked by
- * `acks`), delivered, dead-lettered or released back to pending.
+ * and a prefix commit can tell rows apart), and the ack channel its batch
+ * is recorded on.  A post is on the `posts` list, in flight or waiting for
+ * its back-off to pass, or gone: sent (its ack is then tracked by `acks`),
+ * delivered, dead-lettered or released back to pending.
+ *
+ * What this process holds is exactly: the posts, the batches `acks`
+ * tracks, and `undelivered` (acked batches whose mark_delivered must be
+ * retried).  The heartbeat renews those leases and no others, and drops
+ * from memory whatever it finds taken back; anything dropped from memory
+ * expires and is taken back by a relay within relay.lease_s.
  */
 #ifndef RELAY_RELAY_INT_H
 #define RELAY_RELAY_INT_H
@@ -46,6 +52,8 @@ struct httpd;
 #define HEALTH_EVERY_MS 30000
 #define GAUGE_EVERY_MS 2000
 #define TOKEN_CHECK_EVERY_MS 5000
+/* Retry a failed mark_delivered this often. */
+#define UNDELIVERED_RETRY_MS 1000
 /* Longest wait for acks during a graceful shutdown. */
 #define SHUTDOWN_ACK_WAIT_MS 30000
 
@@ -56,9 +64,11 @@ struct post {
 	size_t *off; /* n + 1 offsets into body */
 	struct buf body;
 	size_t endpoint;
+	int ch; /* ack channel recorded on the batch; -1: acks off */
 	int64_t not_before_ms;
 	int tries;
-	struct post *next; /* retry queue link */
+	bool in_flight;
+	struct post *next; /* posts list link */
 };
 
 struct ackpoll {
@@ -79,12 +89,17 @@ struct relay {
 	size_t n_endpoints;
 	size_t cur_endpoint;
 	const char *const *indexed; /* NULL-terminated, borrowed from cfg */
-	struct post *retry_head;
+	int64_t *ep_hold_ms;  /* per endpoint: Retry-After holds it until */
+	bool *ep_bad_answer;  /* per endpoint: told of a bad 2xx (log once) */
+	struct post *posts;   /* queued and in flight */
+	int64_t *undelivered; /* acked, mark_delivered to retry */
+	size_t n_undelivered;
 	int posts_in_flight;
 	int polls_in_flight;
 	int64_t next_claim_ms;
 	int idle_ms;
 	int64_t next_heartbeat_ms, next_recover_ms, next_purge_ms;
+	int64_t next_undelivered_ms;
 	int64_t next_stats_ms, next_health_ms, next_gauge_ms;
 	int64_t shutdown_deadline_ms; /* 0 until a stop is requested */
 	bool adopted_unpolled; /* hold claims until adopted acks were polled */
@@ -120,6 +135,8 @@ int relay_on_event_result(struct relay *r, struct hec_result *res, int64_t now);
 /* Give back every queued post that is not in flight (shutdown). */
 void relay_release_queued(struct relay *r);
 void relay_post_free(struct post *p);
+/* Drop the queued post of `batch` (its lease was taken back). */
+bool relay_drop_post(struct relay *r, int64_t batch);
 /* Describe a HEC answer for last_error and logs. */
 void relay_describe(char *out, size_t size, const struct hec_result *res);
 /* Log a failed store statement once, where it is decided; returns rc. */
@@ -133,6 +150,18 @@ int relay_release_batches(struct relay *r,
                           size_t n,
                           const char *outcome,
                           const char *reason);
+/*
+ * Channel ch proves nothing any more: release `batch` (if > 0) and its
+ * sent batches as possible duplicates, stop tracking them, and give the
+ * endpoint a fresh channel for new requests.
+ */
+void relay_retire_channel(struct relay *r,
+                          int ch,
+                          int64_t batch,
+                          const char *outcome,
+                          const char *reason);
+/* Record acked batches delivered, keeping those that fail for a retry. */
+void relay_deliver(struct relay *r, int64_t *batches, size_t n);
 /* Release expired (at startup: our own unsent) batches, adopt sent ones. */
 int relay_recover(struct relay *r, bool startup, int64_t now);
 

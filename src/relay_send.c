@@ -48,23 +48,30 @@ void relay_post_free(struct post *p)
 	free(p);
 }
 
-/* Rows [from, n) of p moved into a new post with batch id `batch`. */
-static struct post *post_take_tail(struct post *p, size_t from, int64_t batch)
+/* A copy of rows [from, to) of p as a new post with batch id `batch`. */
+static struct post *
+post_copy_range(const struct post *p, size_t from, size_t to, int64_t batch)
 {
-	struct post *q = post_new(batch, p->n - from, p->body.max);
+	struct post *q = post_new(batch, to - from, p->body.max);
 	size_t base = p->off[from];
 
-	for (size_t i = from; i < p->n; i++) {
+	for (size_t i = from; i < to; i++) {
 		q->ids[q->n] = p->ids[i];
 		q->off[q->n + 1] = p->off[i + 1] - base;
 		q->n++;
 	}
-	if (buf_append(&q->body, p->body.data + base, p->body.len - base) != 0)
+	if (buf_append(&q->body, p->body.data + base, p->off[to] - base) != 0)
 		abort(); /* same cap, smaller body: cannot happen */
-	buf_truncate(&p->body, base);
-	p->n = from;
 	q->endpoint = p->endpoint;
+	q->ch = p->ch;
 	return q;
+}
+
+/* Keep only rows [0, n) of p. */
+static void post_truncate(struct post *p, size_t n)
+{
+	buf_truncate(&p->body, p->off[n]);
+	p->n = n;
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -137,20 +144,65 @@ post_add_row(struct relay *r, struct post *p, const struct store_row *row)
 
 static void queue_post(struct relay *r, struct post *p, int64_t not_before)
 {
-	struct post **tail = &r->retry_head;
+	struct post **tail = &r->posts;
 
 	p->not_before_ms = not_before;
+	p->in_flight = false;
 	while (*tail)
 		tail = &(*tail)->next;
 	p->next = NULL;
 	*tail = p;
 }
 
+static void unlink_post(struct relay *r, struct post *p)
+{
+	for (struct post **pp = &r->posts; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			p->next = NULL;
+			return;
+		}
+}
+
+bool relay_drop_post(struct relay *r, int64_t batch)
+{
+	for (struct post *p = r->posts; p; p = p->next) {
+		if (p->batch_id != batch || p->in_flight)
+			continue;
+		unlink_post(r, p);
+		relay_post_free(p);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Something went wrong with a post's batch before its request went out (a
+ * failed statement while it was built, its lease lost): give its rows back
+ * now if we can.  If even that fails, nobody holds the batch any more, so
+ * its lease expires and a relay takes it back within relay.lease_s.
+ */
+static void abandon_post(struct relay *r, struct post *p, const char *why)
+{
+	int rows = 0;
+
+	log_error("batch abandoned before its request went out; rows go back"
+	          " to pending",
+	          "batch=%" PRId64 " reason=\"%s\"", p->batch_id, why);
+	if (store_release(r->store, p->batch_id, "abandoned", why, false, -1,
+	                  -1, &rows) == 0)
+		COUNT(r, events_released, rows);
+	else
+		relay_store_failed(RELAY_ERR, "release", p->batch_id);
+	relay_post_free(p);
+}
+
 /*
  * Turn a claim into posts: invalid events are dead-lettered, and rows that
  * do not fit one body move to a new batch of their own.
  */
-static int build_posts(struct relay *r, struct store_claim *c, int64_t now)
+static int
+build_posts(struct relay *r, struct store_claim *c, int ch, int64_t now)
 {
 	struct post *p = post_new(c->batch_id, c->n,
 	                          (size_t)r->cfg->splunk.batch.max_bytes);
@@ -159,6 +211,7 @@ static int build_posts(struct relay *r, struct store_claim *c, int64_t now)
 	int rc = 0;
 
 	p->endpoint = r->cur_endpoint;
+	p->ch = ch;
 	for (size_t i = 0; i < c->n; i++) {
 		rc = post_add_row(r, p, &c->rows[i]);
 		if (rc == RELAY_EINVAL) {
@@ -199,6 +252,7 @@ static int build_posts(struct relay *r, struct store_claim *c, int64_t now)
 			}
 			p = post_new(newb, rest, p->body.max);
 			p->endpoint = r->cur_endpoint;
+			p->ch = ch;
 			i--; /* retry this row in the new post */
 			continue;
 		}
@@ -206,10 +260,21 @@ static int build_posts(struct relay *r, struct store_claim *c, int64_t now)
 			goto done;
 	}
 done:
-	if (p && p->n)
+	if (rc && p) {
+		/* Rows after the failed statement never made it into the
+		 * body: none of this batch goes out. */
+		relay_store_failed(rc, "build", p->batch_id);
+		abandon_post(r, p, relay_error_last());
+	} else if (p && p->n) {
 		queue_post(r, p, now);
-	else
+	} else if (p) {
+		/* Every row was dead-lettered: close the empty batch. */
+		if (store_release(r->store, p->batch_id, "rejected",
+		                  "every event failed validation", false, -1,
+		                  -1, NULL) != 0)
+			relay_store_failed(RELAY_ERR, "release", p->batch_id);
 		relay_post_free(p);
+	}
 	free(bad);
 	return rc;
 }
@@ -218,11 +283,12 @@ done:
 static int claim_once(struct relay *r, int64_t now)
 {
 	const struct config *cfg = r->cfg;
+	int ch = cfg->splunk.use_ack ? r->ep_channel[r->cur_endpoint] : -1;
 	struct store_claim c;
 	int rc;
 
 	rc = store_claim(r->store, cfg->splunk.batch.size, cfg->relay.lease_s,
-	                 &c);
+	                 ch >= 0 ? acks_channel_guid(r->acks, ch) : NULL, &c);
 	if (rc)
 		return relay_store_failed(rc, "claim", 0);
 	if (!c.n) {
@@ -241,22 +307,63 @@ static int claim_once(struct relay *r, int64_t now)
 	/* A full claim means a backlog: claim again at once. */
 	r->idle_ms = (int)c.n < cfg->splunk.batch.size ? IDLE_MIN_MS : 0;
 	r->next_claim_ms = now + r->idle_ms;
-	rc = build_posts(r, &c, now);
+	rc = build_posts(r, &c, ch, now);
 	store_claim_dispose(&c);
 	return rc ? rc : (int)c.n;
 }
 
 /* -------------------------------------------------------------- sending */
 
-static int submit_post(struct relay *r, struct post *p)
+/* The endpoint to send to now: the current one, or the next that no
+ * Retry-After holds; false when every endpoint is held. */
+static bool pick_endpoint(struct relay *r, int64_t now, size_t *ep)
+{
+	for (size_t k = 0; k < r->n_endpoints; k++) {
+		size_t i = (r->cur_endpoint + k) % r->n_endpoints;
+
+		if (r->ep_hold_ms[i] <= now) {
+			*ep = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Send p to endpoint ep.  Its batch is recorded on the channel the request
+ * goes out on before it goes (recovery must know which channel an
+ * unanswered request may have taken an id on).  Returns 0 when sent, 1
+ * when the batch turned out not to be ours any more (p is freed), < 0 on
+ * error.
+ */
+static int submit_post(struct relay *r, struct post *p, size_t ep)
 {
 	const char *channel = NULL;
 	int rc;
 
-	p->endpoint = r->cur_endpoint;
-	if (r->cfg->splunk.use_ack)
-		channel =
-		        acks_channel_guid(r->acks, r->ep_channel[p->endpoint]);
+	if (r->cfg->splunk.use_ack) {
+		int ch = r->ep_channel[ep];
+
+		channel = acks_channel_guid(r->acks, ch);
+		if (ch != p->ch) {
+			bool ours = false;
+
+			rc = store_set_channel(r->store, p->batch_id, channel,
+			                       &ours);
+			if (rc)
+				return relay_store_failed(rc, "set_channel",
+				                          p->batch_id);
+			if (!ours) {
+				log_warn("lease lost before sending; dropping"
+				         " the batch",
+				         "batch=%" PRId64, p->batch_id);
+				relay_post_free(p);
+				return 1;
+			}
+			p->ch = ch;
+		}
+	}
+	p->endpoint = ep;
 	p->tries++;
 	rc = hec_post_events(r->hec, p->endpoint, channel, p->body.data,
 	                     p->body.len, p);
@@ -267,40 +374,58 @@ static int submit_post(struct relay *r, struct post *p)
 		return rc;
 	}
 	r->posts_in_flight++;
+	p->in_flight = true;
 	return 0;
 }
 
-/* Move due posts from the retry queue into flight while pace allows. */
+/* Move due posts into flight while pace allows. */
 static int dispatch(struct relay *r, int64_t now)
 {
-	struct post **pp = &r->retry_head;
+	struct post **pp = &r->posts;
+	size_t ep;
 
 	while (*pp) {
 		struct post *p = *pp;
+		int rc;
 
 		if (!pace_may_send(&r->pace, now,
 		                   r->posts_in_flight + r->polls_in_flight))
 			return 0;
-		if (p->not_before_ms > now) {
+		if (p->in_flight || p->not_before_ms > now) {
 			pp = &p->next;
 			continue;
 		}
-		if (!ratelimit_take(&r->rl, now))
+		if (!pick_endpoint(r, now, &ep) || !ratelimit_take(&r->rl, now))
 			return 0;
 		*pp = p->next;
-		if (submit_post(r, p) != 0) {
+		p->next = NULL;
+		rc = submit_post(r, p, ep);
+		if (rc < 0) {
 			queue_post(r, p, now + 1000);
 			return 0;
 		}
+		if (rc == 0) { /* in flight: back on the list, at its end */
+			queue_post(r, p, p->not_before_ms);
+			p->in_flight = true;
+		}
 	}
 	return 0;
+}
+
+/* A post waits to be sent (not in flight). */
+static bool any_queued(const struct relay *r)
+{
+	for (const struct post *p = r->posts; p; p = p->next)
+		if (!p->in_flight)
+			return true;
+	return false;
 }
 
 static bool may_claim(const struct relay *r, int64_t now)
 {
 	if (relay_stopping(r) || r->auth_failed || r->adopted_unpolled)
 		return false;
-	if (now < r->next_claim_ms || r->retry_head)
+	if (now < r->next_claim_ms || any_queued(r))
 		return false;
 	/* Bounded pending acks push back on claiming. */
 	if (acks_pending_events(r->acks) >= r->max_pending_events)
@@ -332,16 +457,53 @@ static int release_post(struct relay *r,
                         bool dup,
                         const struct hec_result *res)
 {
+	int64_t batch = p->batch_id;
 	int rows = 0;
-	int rc = store_release(r->store, p->batch_id, outcome, reason, dup,
+	int rc = store_release(r->store, batch, outcome, reason, dup,
 	                       res ? (int)res->http_status : -1,
 	                       res ? res->resp.code : -1, &rows);
 
+	relay_post_free(p);
 	if (rc)
-		return relay_store_failed(rc, "release", p->batch_id);
+		return relay_store_failed(rc, "release", batch);
 	COUNT(r, events_released, rows);
 	if (dup)
 		COUNT(r, duplicates_risked, rows);
+	return 0;
+}
+
+/* The batch is no longer ours (taken back by a relay after its lease
+ * expired): whoever holds it now sends it; HEC may hold it too. */
+static void lease_lost(struct relay *r, struct post *p, bool maybe_indexed)
+{
+	log_warn("lease lost: the batch was taken back; dropping it",
+	         "batch=%" PRId64 " maybe_indexed=%s", p->batch_id,
+	         maybe_indexed ? "true" : "false");
+	if (maybe_indexed)
+		COUNT(r, duplicates_risked, p->n);
+	relay_post_free(p);
+}
+
+/* use_ack off: HEC's JSON success to exactly these rows delivers them. */
+static int deliver_unacked(struct relay *r, struct post *p)
+{
+	int rows = 0;
+	int rc = store_mark_rows_delivered(r->store, p->batch_id, p->ids, p->n,
+	                                   true, &rows);
+
+	if (rc) {
+		/* The batch stays claimed and held by nobody: it expires
+		 * and is re-sent (a counted duplicate). */
+		relay_store_failed(rc, "mark_rows_delivered", p->batch_id);
+		relay_post_free(p);
+		return rc;
+	}
+	if (rows == 0) {
+		lease_lost(r, p, true);
+		return 0;
+	}
+	COUNT(r, events_sent, rows);
+	COUNT(r, events_delivered, rows);
 	relay_post_free(p);
 	return 0;
 }
@@ -352,66 +514,120 @@ static int on_accepted(struct relay *r,
                        int64_t now)
 {
 	const char *url = hec_endpoint_url(r->hec, p->endpoint);
-	int ch = r->ep_channel[p->endpoint];
-	int rows = 0, rc;
+	int ch = p->ch, rows = 0, rc;
 
 	pace_success(&r->pace, res->latency_s);
+	r->ep_bad_answer[p->endpoint] = false;
 	if (res->outcome == HEC_OK_SLOW_DOWN)
-		(void)pace_failure(&r->pace, now, true, -1, sys_random_u32());
-
-	if (!r->cfg->splunk.use_ack || res->resp.ack_id < 0) {
-		if (r->cfg->splunk.use_ack)
-			log_warn("HEC answered without an ackId: the token has"
-			         " indexer acknowledgement off; delivering on"
-			         " 200",
-			         "batch=%" PRId64, p->batch_id);
-		rc = store_mark_delivered(r->store, &p->batch_id, 1, false,
-		                          &rows);
-		if (rc)
-			return relay_store_failed(rc, "mark_delivered",
-			                          p->batch_id);
-		COUNT(r, events_sent, rows);
-		COUNT(r, events_delivered, rows);
+		(void)pace_failure(&r->pace, now, true, sys_random_u32());
+	if (!r->cfg->splunk.use_ack)
+		return deliver_unacked(r, p);
+	if (acks_retired(r->acks, ch)) {
+		/* An id on a channel that proves nothing cannot be credited. */
+		relay_retire_channel(r, ch, p->batch_id, "unconfirmable",
+		                     "answered on a retired ack channel");
 		relay_post_free(p);
 		return 0;
 	}
 	/* Persist the ack id before anything else happens. */
-	rc = store_mark_sent(r->store, p->batch_id, url,
+	rc = store_mark_sent(r->store, p->batch_id, p->ids, p->n, url,
 	                     acks_channel_guid(r->acks, ch), res->resp.ack_id,
 	                     r->cfg->relay.lease_s, &rows);
-	if (rc)
-		return relay_store_failed(rc, "mark_sent", p->batch_id);
-	if (rows == 0) {
-		/* Our lease was taken over: those rows will be sent again by
-		 * whoever holds them now. */
-		log_warn("lease lost before the send was recorded; rows may be"
-		         " duplicated",
-		         "batch=%" PRId64, p->batch_id);
-		COUNT(r, duplicates_risked, p->n);
+	if (rc) {
+		/* The id is unrecorded: to recovery, this request's id is
+		 * unknown, so its channel proves nothing. */
+		relay_store_failed(rc, "mark_sent", p->batch_id);
+		relay_retire_channel(r, ch, p->batch_id, "unconfirmable",
+		                     "ack id could not be recorded");
 		relay_post_free(p);
+		return rc;
+	}
+	if (rows == 0) {
+		/* Taken back by recovery, which retired our channel. */
+		relay_retire_channel(r, ch, 0, "unconfirmable",
+		                     "a batch on the channel was taken back");
+		lease_lost(r, p, true);
 		return 0;
 	}
+	if ((size_t)rows != p->n)
+		log_error("mark_sent moved fewer rows than the request held",
+		          "batch=%" PRId64 " rows=%d events=%zu", p->batch_id,
+		          rows, p->n);
 	COUNT(r, events_sent, rows);
-	acks_add(r->acks, ch, (uint64_t)res->resp.ack_id, p->batch_id, rows,
-	         now, now);
+	if (!acks_add(r->acks, ch, (uint64_t)res->resp.ack_id, p->batch_id,
+	              rows, now, now)) {
+		/* HEC reset the channel: the ids pending from before will
+		 * never be confirmed; this request's own id is known and
+		 * starts the channel's history again. */
+		int64_t *lost = NULL;
+		size_t n_lost = 0;
+
+		log_warn("HEC reissued an ack id on the channel (restart?)",
+		         "batch=%" PRId64 " ack_id=%" PRId64, p->batch_id,
+		         res->resp.ack_id);
+		acks_batches(r->acks, ch, &lost, &n_lost);
+		acks_reset(r->acks, ch);
+		(void)relay_release_batches(r, lost, n_lost, "ack_reset",
+		                            "HEC forgot the ack channel"
+		                            " (restart?)");
+		(void)acks_add(r->acks, ch, (uint64_t)res->resp.ack_id,
+		               p->batch_id, rows, now, now);
+	}
 	relay_post_free(p);
 	return 0;
 }
 
-/* 400 with invalid-event-number: HEC indexed the rows before it. */
+/*
+ * Split rows [from, to) of p into a batch of their own, queued to be sent;
+ * dup_risk counts them as possible duplicates (HEC may hold them).  Returns
+ * 0, 1 when the batch is no longer ours, < 0 on error.
+ */
+static int split_range(struct relay *r,
+                       struct post *p,
+                       size_t from,
+                       size_t to,
+                       bool dup_risk,
+                       int64_t now)
+{
+	int64_t newb = 0;
+	int rc = store_split(r->store, p->batch_id, &p->ids[from], to - from,
+	                     &newb);
+
+	if (rc)
+		return relay_store_failed(rc, "split", p->batch_id);
+	if (!newb)
+		return 1;
+	if (dup_risk) {
+		rc = store_risk_duplicates(r->store, newb, (int)(to - from));
+		if (rc)
+			relay_store_failed(rc, "risk_duplicates", newb);
+		COUNT(r, duplicates_risked, to - from);
+	}
+	queue_post(r, post_copy_range(p, from, to, newb), now);
+	return 0;
+}
+
+/*
+ * 400 with invalid-event-number N: HEC indexed the rows before the bad one
+ * and dropped it and the rest.  Code 7 (bad index) is reported either at
+ * the culprit or one past it, depending on the Splunk version: rows before
+ * N-1 are indexed either way, and rows N-1 and N (the suspects) are sent
+ * again one by one, so the bad one is named alone and an indexed good one
+ * is never dead-lettered (it may be a counted duplicate).  A lone suspect
+ * is the culprit.
+ */
 static int on_rejected(struct relay *r,
                        struct post *p,
                        const struct hec_result *res,
                        int64_t now)
 {
 	int64_t bad = res->resp.invalid_event_number;
+	bool code7 = res->resp.code == 7;
+	size_t lo, hi;
+	int rows = 0, rc;
 	char reason[512];
-	int rc;
 
-	/* Code 7 (bad index) reports one past the culprit. */
-	if (res->resp.code == 7 && bad > 0)
-		bad--;
-	if (bad < 0 || (size_t)bad >= p->n) {
+	if (bad < 0 || (size_t)bad > p->n || (!code7 && (size_t)bad == p->n)) {
 		relay_describe(reason, sizeof(reason), res);
 		log_error("HEC rejected a batch with an out-of-range event"
 		          " number; holding it",
@@ -420,47 +636,62 @@ static int on_rejected(struct relay *r,
 		queue_post(r, p, now + AUTH_HOLD_MS);
 		return 0;
 	}
-	if (bad > 0) {
+	lo = code7 && bad > 0 ? (size_t)bad - 1 : (size_t)bad;
+	hi = code7 && (size_t)bad < p->n ? (size_t)bad + 1 : lo + 1;
+	if (lo > 0) {
 		rc = store_mark_rows_delivered(r->store, p->batch_id, p->ids,
-		                               (size_t)bad);
+		                               lo, false, &rows);
 		if (rc)
 			return relay_store_failed(rc, "mark_rows_delivered",
 			                          p->batch_id);
-		COUNT(r, events_sent, bad);
-		COUNT(r, events_delivered, bad);
+		if (rows == 0) {
+			lease_lost(r, p, true);
+			return 0;
+		}
+		COUNT(r, events_sent, rows);
+		COUNT(r, events_delivered, rows);
 	}
 	snprintf(reason, sizeof(reason), "rejected by HEC: code %d: %s",
 	         res->resp.code, res->resp.text);
-	rc = store_fail_rows(r->store, p->batch_id, &p->ids[bad], 1, reason,
-	                     (int)res->http_status, res->resp.code,
-	                     res->resp.text);
-	if (rc)
-		return relay_store_failed(rc, "fail_rows", p->batch_id);
-	count_failed_rows(r, 1);
-	log_warn("event rejected by HEC, dead-lettered",
-	         "batch=%" PRId64 " row=%" PRId64
-	         " code=%d prefix_delivered=%" PRId64,
-	         p->batch_id, p->ids[bad], res->resp.code, bad);
-	if ((size_t)bad + 1 < p->n) {
-		int64_t newb = 0;
-		struct post *q;
-
-		rc = store_split(r->store, p->batch_id, &p->ids[bad + 1],
-		                 p->n - (size_t)bad - 1, &newb);
+	if (hi - lo == 1) {
+		rc = store_fail_rows(r->store, p->batch_id, &p->ids[lo], 1,
+		                     reason, (int)res->http_status,
+		                     res->resp.code, res->resp.text);
 		if (rc)
-			return relay_store_failed(rc, "split", p->batch_id);
-		if (newb) {
-			q = post_take_tail(p, (size_t)bad + 1, newb);
-			queue_post(r, q, now);
+			return relay_store_failed(rc, "fail_rows", p->batch_id);
+		count_failed_rows(r, 1);
+		log_warn("event rejected by HEC, dead-lettered",
+		         "batch=%" PRId64 " row=%" PRId64
+		         " code=%d prefix_delivered=%zu",
+		         p->batch_id, p->ids[lo], res->resp.code, lo);
+	} else {
+		log_warn("HEC rejected an event's index; sending the two"
+		         " suspects one by one",
+		         "batch=%" PRId64 " rows=%" PRId64 ",%" PRId64
+		         " prefix_delivered=%zu",
+		         p->batch_id, p->ids[lo], p->ids[lo + 1], lo);
+		for (size_t i = lo; i < hi; i++) {
+			/* The one before N is indexed if N was exact. */
+			rc = split_range(r, p, i, i + 1, i < (size_t)bad, now);
+			if (rc)
+				goto split_failed;
 		}
 	}
+	if (hi < p->n) {
+		rc = split_range(r, p, hi, p->n, false, now);
+		if (rc)
+			goto split_failed;
+	}
 	/* What is left of p is delivered or failed: close its batch. */
-	rc = store_release(r->store, p->batch_id, "prefix_commit", reason,
-	                   false, (int)res->http_status, res->resp.code, NULL);
-	if (rc)
-		return relay_store_failed(rc, "release", p->batch_id);
+	post_truncate(p, lo);
+	return release_post(r, p, "prefix_commit", reason, false, res);
+split_failed:
+	if (rc > 0) {
+		lease_lost(r, p, false);
+		return 0;
+	}
 	relay_post_free(p);
-	return 0;
+	return rc;
 }
 
 /* 413: split the batch in two, or dead-letter a lone event. */
@@ -469,7 +700,7 @@ static int on_too_large(struct relay *r,
                         const struct hec_result *res,
                         int64_t now)
 {
-	int64_t newb = 0;
+	size_t half = p->n / 2;
 	int rc;
 
 	if (p->n == 1) {
@@ -477,28 +708,42 @@ static int on_too_large(struct relay *r,
 		                     "event too large for HEC: HTTP 413 for a"
 		                     " request holding only this event",
 		                     413, res->resp.code, res->resp.text);
-		if (rc)
-			return relay_store_failed(rc, "fail_rows", p->batch_id);
+		if (rc) {
+			relay_store_failed(rc, "fail_rows", p->batch_id);
+			relay_post_free(p);
+			return rc;
+		}
 		count_failed_rows(r, 1);
-		rc = store_release(r->store, p->batch_id, "too_large",
-		                   "HTTP 413", false, 413, res->resp.code,
-		                   NULL);
-		if (rc)
-			return relay_store_failed(rc, "release", p->batch_id);
-		relay_post_free(p);
-		return 0;
+		return release_post(r, p, "too_large", "HTTP 413", false, res);
 	}
-	rc = store_split(r->store, p->batch_id, &p->ids[p->n / 2],
-	                 p->n - p->n / 2, &newb);
-	if (rc)
-		return relay_store_failed(rc, "split", p->batch_id);
+	rc = split_range(r, p, half, p->n, false, now);
+	if (rc) {
+		/* Not ours any more (never re-posted), or the split failed:
+		 * either way this process lets the batch go. */
+		if (rc > 0)
+			lease_lost(r, p, false);
+		else
+			abandon_post(r, p, relay_error_last());
+		return rc < 0 ? rc : 0;
+	}
 	log_warn("HEC answered 413: splitting the batch",
-	         "batch=%" PRId64 " events=%zu new_batch=%" PRId64, p->batch_id,
-	         p->n, newb);
-	if (newb)
-		queue_post(r, post_take_tail(p, p->n / 2, newb), now);
+	         "batch=%" PRId64 " events=%zu", p->batch_id, p->n);
+	post_truncate(p, half);
 	queue_post(r, p, now);
 	return 0;
+}
+
+/* Hold endpoint ep for what its Retry-After asked, within the cap. */
+static void hold_endpoint(struct relay *r,
+                          size_t ep,
+                          const struct hec_result *res,
+                          int64_t now)
+{
+	int64_t ms = pace_retry_after_ms(res->retry_after_s,
+	                                 r->cfg->splunk.retry.max_backoff_ms);
+
+	if (ms > 0 && now + ms > r->ep_hold_ms[ep])
+		r->ep_hold_ms[ep] = now + ms;
 }
 
 /* Transient trouble: retry the same post later (or give it back when
@@ -513,25 +758,71 @@ static int on_retry(struct relay *r,
 	int64_t hold;
 
 	relay_describe(reason, sizeof(reason), res);
-
-	hold = pace_failure(&r->pace, now, overload, res->retry_after_s,
-	                    sys_random_u32());
+	hold = pace_failure(&r->pace, now, overload, sys_random_u32());
+	hold_endpoint(r, p->endpoint, res, now);
 	if (r->n_endpoints > 1)
 		r->cur_endpoint = (p->endpoint + 1) % r->n_endpoints;
-	if (res->outcome == HEC_RETRY_MAYBE_SENT || relay_stopping(r)) {
-		/* HEC may hold these rows already: give them back so the
-		 * duplicate risk is counted in the batch audit. */
-		bool dup = res->outcome == HEC_RETRY_MAYBE_SENT;
-
-		log_warn("HEC request failed; rows returned to pending",
-		         "batch=%" PRId64 " duplicates_risked=%s answer=\"%s\"",
-		         p->batch_id, dup ? "true" : "false", reason);
-		return release_post(r, p, dup ? "response_lost" : "shutdown",
-		                    reason, dup, res);
+	if (res->outcome == HEC_RETRY_MAYBE_SENT) {
+		/* HEC may hold these rows, under an ack id we will never
+		 * learn: the channel proves nothing from now on. */
+		log_warn("HEC request failed after the body went out; rows"
+		         " returned to pending (possible duplicates)",
+		         "batch=%" PRId64 " answer=\"%s\"", p->batch_id,
+		         reason);
+		if (p->ch >= 0) {
+			relay_retire_channel(r, p->ch, p->batch_id,
+			                     "response_lost", reason);
+			relay_post_free(p);
+			return 0;
+		}
+		return release_post(r, p, "response_lost", reason, true, res);
 	}
+	if (relay_stopping(r))
+		return release_post(r, p, "shutdown", reason, false, res);
 	log_warn("HEC request failed; retrying",
 	         "batch=%" PRId64 " hold_ms=%" PRId64 " answer=\"%s\"",
 	         p->batch_id, hold, reason);
+	queue_post(r, p, now + hold);
+	return 0;
+}
+
+/*
+ * A 2xx that is not HEC's answer (a maintenance page, a token with acks
+ * off): it proves nothing, so hold and retry, never deliver or dead-letter.
+ * If it was HEC's JSON, HEC took the events (a counted duplicate when they
+ * go again); any id it may have issued is unknown, so the channel retires.
+ */
+static int on_bad_answer(struct relay *r,
+                         struct post *p,
+                         const struct hec_result *res,
+                         int64_t now)
+{
+	const char *url = hec_endpoint_url(r->hec, p->endpoint);
+	int64_t hold = pace_failure(&r->pace, now, false, sys_random_u32());
+
+	if (!r->ep_bad_answer[p->endpoint])
+		log_error("HEC endpoint answered 2xx without HEC's answer"
+		          " (with use_ack an integer ackId); holding events,"
+		          " nothing is delivered on it",
+		          "endpoint=%s http=%ld code=%d body=\"%s\"", url,
+		          res->http_status, res->resp.code, res->body_head);
+	r->ep_bad_answer[p->endpoint] = true;
+	if (res->resp.json && res->resp.code == 0) {
+		if (store_risk_duplicates(r->store, p->batch_id, (int)p->n) !=
+		    0)
+			relay_store_failed(RELAY_ERR, "risk_duplicates",
+			                   p->batch_id);
+		COUNT(r, duplicates_risked, p->n);
+	}
+	if (p->ch >= 0)
+		relay_retire_channel(
+		        r, p->ch, 0, "unconfirmable",
+		        "a 2xx without HEC's answer on the channel");
+	if (r->n_endpoints > 1)
+		r->cur_endpoint = (p->endpoint + 1) % r->n_endpoints;
+	if (relay_stopping(r))
+		return release_post(r, p, "shutdown", "not HEC's answer", false,
+		                    res);
 	queue_post(r, p, now + hold);
 	return 0;
 }
@@ -555,6 +846,24 @@ static int on_auth(struct relay *r,
 	return 0;
 }
 
+/* Not attributable to one event (channel, ack setting, path): a
+ * configuration problem.  Hold, never dead-letter. */
+static int on_bad_request(struct relay *r,
+                          struct post *p,
+                          const struct hec_result *res,
+                          int64_t now)
+{
+	char reason[512];
+
+	relay_describe(reason, sizeof(reason), res);
+	log_error("HEC refused the request; check the configuration",
+	          "batch=%" PRId64 " answer=\"%s\"", p->batch_id, reason);
+	if (relay_stopping(r))
+		return release_post(r, p, "shutdown", reason, false, res);
+	queue_post(r, p, now + AUTH_HOLD_MS);
+	return 0;
+}
+
 /* Metrics of one HEC answer to an event request. */
 static void count_answer(struct relay *r, const struct hec_result *res)
 {
@@ -567,49 +876,55 @@ static void count_answer(struct relay *r, const struct hec_result *res)
 	        [HEC_REJECT_EVENT] = METRICS_REJECT,
 	        [HEC_TOO_LARGE] = METRICS_TOO_LARGE,
 	        [HEC_BAD_REQUEST] = METRICS_BAD_REQUEST,
+	        [HEC_BAD_ANSWER] = METRICS_BAD_ANSWER,
 	};
 
 	COUNT(r, batches[map[res->outcome]], 1);
 	COUNT(r, bytes_sent, res->body_bytes);
 	metrics_count_status(&r->m, res->http_status);
 	metrics_observe(&r->m.request_seconds, res->latency_s);
-	atomic_store(&r->m.hec_up, res->http_status != 0);
+	atomic_store(&r->m.hec_up,
+	             res->http_status != 0 && res->outcome != HEC_BAD_ANSWER);
 	atomic_store(&r->m.token_ok, res->outcome != HEC_AUTH);
 }
 
 /*
  * libcurl re-sent the request on another connection after one died with
  * the body written (possibly more than once): HEC may have indexed each
- * earlier copy too, whatever this answer says (a lost answer to the second copy
- * is a further risk, counted by the release that follows).
+ * earlier copy too, whatever this answer says.  With acks, each earlier
+ * copy may also have taken an ack id we never saw: the channel retires and
+ * the batch goes again (counted).  Returns true when that consumed p.
  */
-static int count_resends(struct relay *r, const struct post *p, int resends)
+static bool on_resent(struct relay *r, struct post *p, int resends)
 {
 	size_t n = p->n * (size_t)resends;
-	int rc = store_risk_duplicates(r->store, p->batch_id, (int)n);
 
-	if (rc)
-		return relay_store_failed(rc, "risk_duplicates", p->batch_id);
-	COUNT(r, duplicates_risked, n);
 	log_warn("request was re-sent on another connection; rows may be"
 	         " duplicated",
 	         "batch=%" PRId64 " events=%zu resends=%d", p->batch_id, p->n,
 	         resends);
-	return 0;
+	if (p->ch >= 0) {
+		relay_retire_channel(r, p->ch, p->batch_id, "resent",
+		                     "the HTTP client re-sent the request");
+		relay_post_free(p);
+		return true;
+	}
+	if (store_risk_duplicates(r->store, p->batch_id, (int)n) != 0)
+		relay_store_failed(RELAY_ERR, "risk_duplicates", p->batch_id);
+	COUNT(r, duplicates_risked, n);
+	return false;
 }
 
 int relay_on_event_result(struct relay *r, struct hec_result *res, int64_t now)
 {
 	struct post *p = res->ctx;
-	int rc;
 
 	r->posts_in_flight--;
+	unlink_post(r, p);
+	p->in_flight = false;
 	count_answer(r, res);
-	if (res->resends > 0) {
-		rc = count_resends(r, p, res->resends);
-		if (rc)
-			return rc;
-	}
+	if (res->resends > 0 && on_resent(r, p, res->resends))
+		return 0;
 	switch (res->outcome) {
 	case HEC_OK:
 	case HEC_OK_SLOW_DOWN:
@@ -624,21 +939,10 @@ int relay_on_event_result(struct relay *r, struct hec_result *res, int64_t now)
 		return on_too_large(r, p, res, now);
 	case HEC_AUTH:
 		return on_auth(r, p, res, now);
-	case HEC_BAD_REQUEST: {
-		/* Not attributable to one event (channel, ack setting, path):
-		 * a configuration problem.  Hold, never dead-letter. */
-		char reason[512];
-
-		relay_describe(reason, sizeof(reason), res);
-		log_error("HEC refused the request; check the configuration",
-		          "batch=%" PRId64 " answer=\"%s\"", p->batch_id,
-		          reason);
-		if (relay_stopping(r))
-			return release_post(r, p, "shutdown", reason, false,
-			                    res);
-		queue_post(r, p, now + AUTH_HOLD_MS);
-		return 0;
-	}
+	case HEC_BAD_REQUEST:
+		return on_bad_request(r, p, res, now);
+	case HEC_BAD_ANSWER:
+		return on_bad_answer(r, p, res, now);
 	case HEC_RETRY:
 	case HEC_RETRY_MAYBE_SENT:
 		return on_retry(r, p, res, now);
@@ -649,10 +953,16 @@ int relay_on_event_result(struct relay *r, struct hec_result *res, int64_t now)
 /* Give back every queued post that is not in flight (shutdown). */
 void relay_release_queued(struct relay *r)
 {
-	while (r->retry_head) {
-		struct post *p = r->retry_head;
+	struct post **pp = &r->posts;
 
-		r->retry_head = p->next;
+	while (*pp) {
+		struct post *p = *pp;
+
+		if (p->in_flight) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
 		(void)release_post(r, p, "shutdown",
 		                   "relay stopped before sending", false, NULL);
 	}

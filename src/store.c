@@ -10,16 +10,22 @@
 #include "db.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/sys.h"
 #include "util/xalloc.h"
 
 /* Reconnect backoff: 100 ms doubling to 5 s. */
 #define RECONNECT_MIN_MS 100
 #define RECONNECT_MAX_MS 5000
+/* After a reconnect, ask for instance_id this often before giving up. */
+#define RECLAIM_TRIES 20
+#define RECLAIM_WAIT_MS 500
 
 struct store {
 	struct db *db;
 	char *conninfo;
 	char *instance_id;
+	char run[37]; /* this process's run token (owner of its batches) */
+	bool fenced;  /* another process took instance_id: stop */
 	const volatile sig_atomic_t *stop;
 	uint64_t reconnects;
 	void (*health_fn)(bool up, void *arg);
@@ -36,6 +42,63 @@ static void health(struct store *s, bool up)
 {
 	if (s->health_fn)
 		s->health_fn(up, s->health_arg);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Take instance_id for this session (clawdstrike.register): refused while
+ * another live process holds it.  Run after every (re)connect: a process
+ * that lost its connection long enough for another to start under the
+ * same name must stop, not carry on beside it.
+ */
+static int claim_instance(struct store *s)
+{
+	const char *params[1] = {s->instance_id};
+	struct db_result *r = NULL;
+	int rc = db_query(s->db, &r, "SELECT clawdstrike.register($1)", 1,
+	                  params);
+	bool ok;
+
+	if (rc)
+		return rc;
+	ok = db_result_rows(r) == 1 &&
+	     strcmp(db_result_value(r, 0, 0), "t") == 0;
+	db_result_free(r);
+	if (ok)
+		return 0;
+	s->fenced = true;
+	return relay_error_set("another relay process with instance_id %s is"
+	                       " running against this database; give each"
+	                       " process its own relay.instance_id",
+	                       s->instance_id);
+}
+
+/*
+ * After a reconnect our old session may still hold the lock for a moment
+ * (its backend exits when it notices the closed socket): ask again for a
+ * while before concluding another process took the name.
+ */
+static int reclaim_instance(struct store *s)
+{
+	int rc = 0;
+
+	for (int i = 0; i < RECLAIM_TRIES; i++) {
+		s->fenced = false;
+		rc = claim_instance(s);
+		if (rc != RELAY_ERR || !s->fenced)
+			return rc;
+		sleep_ms(RECLAIM_WAIT_MS);
+	}
+	log_error("database reconnected, but instance_id is held by another"
+	          " process; stopping",
+	          "instance=%s", s->instance_id);
+	return rc;
 }
 
 int store_open(struct store **out,
@@ -56,8 +119,24 @@ int store_open(struct store **out,
 	s->conninfo = xstrdup(conninfo ? conninfo : "");
 	s->instance_id = xstrdup(instance_id);
 	s->stop = stop;
+	sys_uuid_v4(s->run);
+	rc = claim_instance(s);
+	if (rc) {
+		store_free(s);
+		return rc;
+	}
 	*out = s;
 	return 0;
+}
+
+bool store_fenced(const struct store *s)
+{
+	return s->fenced;
+}
+
+const char *store_run(const struct store *s)
+{
+	return s->run;
 }
 
 void store_free(struct store *s)
@@ -75,13 +154,6 @@ uint64_t store_reconnects(const struct store *s)
 	return s->reconnects;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 /*
  * Run one statement; on a lost connection reconnect and run it again,
  * backing off, until it works or the stop flag is raised.
@@ -94,6 +166,10 @@ static int exec(struct store *s,
 {
 	int delay = RECONNECT_MIN_MS, rc;
 
+	if (s->fenced)
+		return relay_error_set("instance_id %s was taken by another"
+		                       " process",
+		                       s->instance_id);
 	for (;;) {
 		rc = db_query(s->db, out, sql, nparams, params);
 		if (rc != RELAY_EAGAIN)
@@ -111,6 +187,9 @@ static int exec(struct store *s,
 		s->reconnects++;
 		health(s, true);
 		log_info("database reconnected", NULL);
+		rc = reclaim_instance(s);
+		if (rc && rc != RELAY_EAGAIN)
+			return rc;
 	}
 }
 
@@ -155,13 +234,29 @@ static int exec_int(struct store *s,
 	return 0;
 }
 
+/* A statement returning a row count; rows_out may be NULL. */
+static int exec_rows(struct store *s,
+                     const char *sql,
+                     int nparams,
+                     const char *const *params,
+                     int *rows_out)
+{
+	int64_t n = 0;
+	int rc = exec_int(s, sql, nparams, params, &n);
+
+	if (rows_out)
+		*rows_out = (int)n;
+	return rc;
+}
+
 int store_claim(struct store *s,
                 int max_events,
                 int lease_s,
+                const char *channel,
                 struct store_claim *out)
 {
 	char nbuf[16], lbuf[16];
-	const char *params[3] = {s->instance_id, nbuf, lbuf};
+	const char *params[5] = {s->instance_id, nbuf, lbuf, s->run, channel};
 	struct db_result *r = NULL;
 	int rc, rows;
 
@@ -170,8 +265,9 @@ int store_claim(struct store *s,
 	snprintf(lbuf, sizeof(lbuf), "%d", lease_s);
 	rc = exec(s, &r,
 	          "SELECT batch_id, id, attempts, event"
-	          " FROM clawdstrike.claim($1, $2::integer, $3::integer)",
-	          3, params);
+	          " FROM clawdstrike.claim($1, $2::integer, $3::integer,"
+	          " $4::uuid, $5::uuid)",
+	          5, params);
 	if (rc)
 		return rc;
 	rows = db_result_rows(r);
@@ -203,27 +299,64 @@ void store_claim_dispose(struct store_claim *c)
 
 int store_mark_sent(struct store *s,
                     int64_t batch,
+                    const int64_t *ids,
+                    size_t n_ids,
                     const char *endpoint,
                     const char *channel,
                     int64_t ack_id,
                     int lease_s,
                     int *rows_out)
 {
-	char bbuf[24], abuf[24], lbuf[16];
-	const char *params[5] = {bbuf, endpoint, channel,
-	                         ack_id >= 0 ? abuf : NULL, lbuf};
-	int64_t n = 0;
+	char bbuf[24], abuf[24], lbuf[16], *arr = id_array(ids, n_ids);
+	const char *params[6] = {bbuf, arr, endpoint, channel, abuf, lbuf};
 	int rc;
 
 	snprintf(bbuf, sizeof(bbuf), "%" PRId64, batch);
 	snprintf(abuf, sizeof(abuf), "%" PRId64, ack_id);
 	snprintf(lbuf, sizeof(lbuf), "%d", lease_s);
-	rc = exec_int(s,
-	              "SELECT clawdstrike.mark_sent($1::bigint, $2, $3::uuid,"
-	              " $4::bigint, $5::integer)",
-	              5, params, &n);
-	*rows_out = (int)n;
+	rc = exec_rows(s,
+	               "SELECT clawdstrike.mark_sent($1::bigint, $2::bigint[],"
+	               " $3, $4::uuid, $5::bigint, $6::integer)",
+	               6, params, rows_out);
+	free(arr);
 	return rc;
+}
+
+int store_set_channel(struct store *s,
+                      int64_t batch,
+                      const char *channel,
+                      bool *ours)
+{
+	char bbuf[24];
+	const char *params[2] = {bbuf, channel};
+	int64_t n = 0;
+	int rc;
+
+	snprintf(bbuf, sizeof(bbuf), "%" PRId64, batch);
+	rc = exec_int(s,
+	              "SELECT clawdstrike.set_channel($1::bigint,"
+	              " $2::uuid)::integer",
+	              2, params, &n);
+	*ours = n == 1;
+	return rc;
+}
+
+int store_retire_channel(struct store *s,
+                         const char *channel,
+                         int64_t batch,
+                         const char *outcome,
+                         const char *reason,
+                         int *rows_out)
+{
+	char bbuf[24];
+	const char *params[4] = {channel, batch > 0 ? bbuf : NULL, outcome,
+	                         reason};
+
+	snprintf(bbuf, sizeof(bbuf), "%" PRId64, batch);
+	return exec_rows(s,
+	                 "SELECT clawdstrike.retire_channel($1::uuid,"
+	                 " $2::bigint, $3, $4)",
+	                 4, params, rows_out);
 }
 
 int store_risk_duplicates(struct store *s, int64_t batch, int events)
@@ -242,36 +375,35 @@ int store_risk_duplicates(struct store *s, int64_t batch, int events)
 int store_mark_delivered(struct store *s,
                          const int64_t *batches,
                          size_t n,
-                         bool acked,
                          int *rows_out)
 {
 	char *arr = id_array(batches, n);
-	const char *params[2] = {arr, acked ? "acked" : "no_ack"};
-	int64_t rows = 0;
+	const char *params[1] = {arr};
 	int rc;
 
-	rc = exec_int(s, "SELECT clawdstrike.mark_delivered($1::bigint[], $2)",
-	              2, params, &rows);
+	rc = exec_rows(s, "SELECT clawdstrike.mark_delivered($1::bigint[])", 1,
+	               params, rows_out);
 	free(arr);
-	if (rows_out)
-		*rows_out = (int)rows;
 	return rc;
 }
 
 int store_mark_rows_delivered(struct store *s,
                               int64_t batch,
                               const int64_t *ids,
-                              size_t n)
+                              size_t n,
+                              bool no_ack,
+                              int *rows_out)
 {
 	char bbuf[24], *arr = id_array(ids, n);
-	const char *params[2] = {bbuf, arr};
+	const char *params[3] = {bbuf, arr,
+	                         no_ack ? "no_ack" : "prefix_commit"};
 	int rc;
 
 	snprintf(bbuf, sizeof(bbuf), "%" PRId64, batch);
-	rc = exec_int(s,
-	              "SELECT clawdstrike.mark_rows_delivered($1::bigint,"
-	              " $2::bigint[])",
-	              2, params, NULL);
+	rc = exec_rows(s,
+	               "SELECT clawdstrike.mark_rows_delivered($1::bigint,"
+	               " $2::bigint[], $3)",
+	               3, params, rows_out);
 	free(arr);
 	return rc;
 }
@@ -328,16 +460,13 @@ int store_release(struct store *s,
 	                         duplicates_risked ? "true" : "false",
 	                         opt_int(hbuf, sizeof(hbuf), http_status),
 	                         opt_int(cbuf, sizeof(cbuf), hec_code)};
-	int64_t rows = 0;
 	int rc;
 
 	snprintf(bbuf, sizeof(bbuf), "%" PRId64, batch);
-	rc = exec_int(s,
-	              "SELECT clawdstrike.release($1::bigint, $2, $3,"
-	              " $4::boolean, $5::integer, $6::integer)",
-	              6, params, &rows);
-	if (rows_out)
-		*rows_out = (int)rows;
+	rc = exec_rows(s,
+	               "SELECT clawdstrike.release($1::bigint, $2, $3,"
+	               " $4::boolean, $5::integer, $6::integer)",
+	               6, params, rows_out);
 	return rc;
 }
 
@@ -358,14 +487,35 @@ int store_split(struct store *s,
 	return rc;
 }
 
-int store_heartbeat(struct store *s, int lease_s)
+int store_heartbeat(struct store *s,
+                    const int64_t *ids,
+                    size_t n,
+                    int lease_s,
+                    int64_t **renewed,
+                    size_t *n_renewed)
 {
-	char lbuf[16];
-	const char *params[2] = {s->instance_id, lbuf};
+	char lbuf[16], *arr = id_array(ids, n);
+	const char *params[3] = {s->run, arr, lbuf};
+	struct db_result *r = NULL;
+	int rc, rows;
 
+	*renewed = NULL;
+	*n_renewed = 0;
 	snprintf(lbuf, sizeof(lbuf), "%d", lease_s);
-	return exec_int(s, "SELECT clawdstrike.heartbeat($1, $2::integer)", 2,
-	                params, NULL);
+	rc = exec(s, &r,
+	          "SELECT * FROM clawdstrike.heartbeat($1::uuid, $2::bigint[],"
+	          " $3::integer)",
+	          3, params);
+	free(arr);
+	if (rc)
+		return rc;
+	rows = db_result_rows(r);
+	*renewed = xmalloc(((size_t)rows + 1) * sizeof(**renewed));
+	for (int i = 0; i < rows; i++)
+		(*renewed)[i] = to_i64(db_result_value(r, i, 0));
+	*n_renewed = (size_t)rows;
+	db_result_free(r);
+	return 0;
 }
 
 int store_recover(struct store *s,
@@ -375,8 +525,8 @@ int store_recover(struct store *s,
                   size_t *n_out)
 {
 	char lbuf[16];
-	const char *params[3] = {s->instance_id, lbuf,
-	                         startup ? "true" : "false"};
+	const char *params[4] = {s->instance_id, lbuf,
+	                         startup ? "true" : "false", s->run};
 	struct db_result *r = NULL;
 	int rc, rows;
 
@@ -386,10 +536,13 @@ int store_recover(struct store *s,
 	rc = exec(s, &r,
 	          "SELECT batch_id, endpoint, channel, coalesce(ack_id, -1),"
 	          " n_events, extract(epoch FROM now() - sent_at)"
-	          " FROM clawdstrike.recover($1, $2::integer, $3::boolean)"
-	          /* ack ids in issue order per channel (acks_add) */
-	          " ORDER BY channel, ack_id",
-	          3, params);
+	          " FROM clawdstrike.recover($1, $2::integer, $3::boolean,"
+	          " $4::uuid)"
+	          /* ack ids in issue order per channel (acks_add): the order
+	           * their sends were recorded, never by id value (a reset
+	           * reissues small ids) */
+	          " ORDER BY channel, sent_at, batch_id",
+	          4, params);
 	if (rc)
 		return rc;
 	rows = db_result_rows(r);

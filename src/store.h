@@ -8,7 +8,16 @@
  * connection-class error is retried after reconnecting, with capped
  * backoff, until it succeeds or `stop` (if set) becomes non-zero.  The SQL
  * functions are idempotent or fenced by batch id and status, so running a
- * statement again after an unknown outcome is safe.  Main-loop thread only.
+ * statement again after an unknown outcome is safe; work whose result was
+ * lost (a claim, an adoption) is held by nobody, so it expires and is taken
+ * back (the heartbeat renews only batches the caller names).
+ *
+ * Each store has a run token, the owner of the batches this process claims
+ * or adopts, and holds its instance_id for as long as its session lives
+ * (clawdstrike.register): a second live process with the same instance_id
+ * is refused at store_open, and a process that finds its name taken after
+ * a reconnect is fenced (store_fenced; every call fails).  Main-loop
+ * thread only.
  */
 #ifndef RELAY_STORE_H
 #define RELAY_STORE_H
@@ -29,6 +38,11 @@ int store_open(struct store **out,
                const char *instance_id,
                const volatile sig_atomic_t *stop) RELAY_MUSTCHECK;
 void store_free(struct store *s);
+
+/* Another process holds our instance_id now: the caller must stop. */
+bool store_fenced(const struct store *s);
+/* This process's run token (a GUID string). */
+const char *store_run(const struct store *s);
 
 /*
  * Call fn(up, arg) when the database becomes unreachable (up = false,
@@ -55,42 +69,71 @@ struct store_claim {
 	struct db_result *res;  /* owns the event texts */
 };
 
-/* Claim up to max_events pending rows into a new batch leased for lease_s. */
+/* Claim up to max_events pending rows into a new batch leased for lease_s,
+ * whose request goes out on ack channel `channel` (NULL: acks off). */
 int store_claim(struct store *s,
                 int max_events,
                 int lease_s,
+                const char *channel,
                 struct store_claim *out) RELAY_MUSTCHECK;
 void store_claim_dispose(struct store_claim *c);
 
 /*
- * Record that HEC took the batch (ack_id < 0: none).  *rows_out is the
- * number of rows now `sent`; 0 means the lease was lost to another relay.
+ * Record that HEC took the request holding rows `ids` of the batch, with
+ * ack_id on channel.  *rows_out is the number of rows now `sent`; 0 means
+ * the lease was lost to another relay.  Rows of the batch not in `ids` go
+ * back to pending.
  */
 int store_mark_sent(struct store *s,
                     int64_t batch,
+                    const int64_t *ids,
+                    size_t n_ids,
                     const char *endpoint,
                     const char *channel,
                     int64_t ack_id,
                     int lease_s,
                     int *rows_out) RELAY_MUSTCHECK;
 
+/* The claimed batch's request goes out on `channel` instead; *ours false
+ * when the batch was taken back. */
+int store_set_channel(struct store *s,
+                      int64_t batch,
+                      const char *channel,
+                      bool *ours) RELAY_MUSTCHECK;
+
+/*
+ * The channel proves nothing any more: release `batch` (if > 0) and every
+ * sent batch on it, counted as possible duplicates, in one transaction.
+ */
+int store_retire_channel(struct store *s,
+                         const char *channel,
+                         int64_t batch,
+                         const char *outcome,
+                         const char *reason,
+                         int *rows_out) RELAY_MUSTCHECK;
+
 /* Count `events` rows of the batch as risked duplicates (a resend). */
 int store_risk_duplicates(struct store *s,
                           int64_t batch,
                           int events) RELAY_MUSTCHECK;
 
-/* Batches whose ack came back true (acked) or 200 without ack (!acked). */
+/* Sent batches whose ack came back true: their sent rows are delivered. */
 int store_mark_delivered(struct store *s,
                          const int64_t *batches,
                          size_t n,
-                         bool acked,
                          int *rows_out) RELAY_MUSTCHECK;
 
-/* Prefix commit: these rows were indexed before a rejected event. */
+/*
+ * Rows indexed without an ack id: a prefix commit (rows before a rejected
+ * event), or (no_ack) HEC's JSON success to a request holding exactly
+ * these rows with acks off, which also closes the batch.
+ */
 int store_mark_rows_delivered(struct store *s,
                               int64_t batch,
                               const int64_t *ids,
-                              size_t n) RELAY_MUSTCHECK;
+                              size_t n,
+                              bool no_ack,
+                              int *rows_out) RELAY_MUSTCHECK;
 
 /* Dead-letter rows with a reason (and HEC's answer when there was one;
  * http_status/hec_code < 0 and hec_text NULL mean none). */
@@ -121,7 +164,16 @@ int store_split(struct store *s,
                 size_t n,
                 int64_t *new_batch) RELAY_MUSTCHECK;
 
-int store_heartbeat(struct store *s, int lease_s) RELAY_MUSTCHECK;
+/*
+ * Renew the leases of the batches this process holds (`ids`), and only
+ * those; *renewed (free()) lists the ones still ours.
+ */
+int store_heartbeat(struct store *s,
+                    const int64_t *ids,
+                    size_t n,
+                    int lease_s,
+                    int64_t **renewed,
+                    size_t *n_renewed) RELAY_MUSTCHECK;
 
 /* A sent batch taken over for ack polling (ours after a restart, or a dead
  * relay's whose lease expired). */

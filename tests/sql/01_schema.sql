@@ -108,7 +108,7 @@ SELECT has_column('clawdstrike', 'replay_log', 'from_status', 'replay_log.from_s
 SELECT has_column('clawdstrike', 'replay_log', 'replayed_by', 'replay_log.replayed_by exists');
 SELECT has_table('clawdstrike', 'settings', 'table clawdstrike.settings exists');
 SELECT set_eq($$SELECT key FROM clawdstrike.settings WHERE key <> 'notify'$$,
-	ARRAY['max_event_bytes', 'retention_delivered', 'retention_batches'],
+	ARRAY['max_event_bytes', 'retention_delivered', 'retention_batches', 'retention_tombstones'],
 	'settings hold the size limit and the retention ages');
 SELECT is((SELECT value FROM clawdstrike.settings WHERE key = 'max_event_bytes'), '1048576',
 	'default size limit is 1 MiB');

@@ -77,32 +77,42 @@ static void test_acks__timeout(void)
 	acks_free(a);
 }
 
-static void test_acks__reset_loses_pending_and_ignores_old_answers(void)
+/* A reissued id is not credited; after retiring, nothing on the channel
+ * is credited and answers to polls sent before are ignored. */
+static void test_acks__reset_is_refused_and_retire_ignores_old_answers(void)
 {
 	struct acks *a = acks_new(10, 100, 300000);
 	int ch = acks_channel(a, 0, G1), ch2 = acks_channel(a, 0, G2);
 	uint64_t *ids = NULL, epoch, asked[1] = {0};
 	int64_t *b = NULL;
+	size_t nb = 0;
 	bool yes = true;
 	size_t n;
 
-	acks_add(a, ch, 0, 10, 1, 0, 0);
-	acks_add(a, ch, 1, 11, 1, 0, 0);
-	acks_add(a, ch2, 0, 20, 1, 0, 0);
+	CHECK(acks_add(a, ch, 0, 10, 1, 0, 0));
+	CHECK(acks_add(a, ch, 1, 11, 1, 0, 0));
+	CHECK(acks_add(a, ch2, 0, 20, 1, 0, 0));
 	CHECK_INT(acks_next_poll(a, 10, &ids, &n, &epoch), ch);
 	free(ids);
 	/* HEC restarted: id 0 again on the same channel. */
-	acks_add(a, ch, 0, 12, 1, 15, 15);
-	CHECK_INT(acks_take_lost(a, &b), 2);
+	CHECK(!acks_add(a, ch, 0, 12, 1, 15, 15));
+	acks_batches(a, ch, &b, &nb);
+	CHECK_INT(nb, 2);
 	CHECK_INT(b[0], 10);
 	CHECK_INT(b[1], 11);
 	free(b);
-	/* The answer to the poll sent before the reset is ignored... */
+	acks_retire(a, ch);
+	CHECK(acks_retired(a, ch));
+	/* The answer to the poll sent before the retirement is ignored... */
 	CHECK_INT(acks_poll_done(a, ch, epoch, asked, &yes, 1, 20, &b, NULL),
 	          0);
-	CHECK_INT(acks_pending_batches(a), 2);
+	/* ...no new id is credited on the channel... */
+	CHECK(!acks_add(a, ch, 7, 13, 1, 20, 20));
 	/* ...and the other channel was not affected. */
-	CHECK_INT(acks_take_lost(a, &b), 0);
+	CHECK_INT(acks_pending_batches(a), 1);
+	CHECK(acks_forget(a, 20));
+	CHECK(!acks_forget(a, 20));
+	CHECK_INT(acks_pending_batches(a), 0);
 	acks_free(a);
 }
 
@@ -112,20 +122,16 @@ static void test_acks__out_of_order_ids_are_not_a_reset(void)
 {
 	struct acks *a = acks_new(10, 100, 300000);
 	int ch = acks_channel(a, 0, G1);
-	int64_t *b = NULL;
 
-	acks_add(a, ch, 3, 13, 1, 0, 0);
-	acks_add(a, ch, 1, 11, 1, 0, 0);
-	acks_add(a, ch, 2, 12, 1, 0, 0);
-	acks_add(a, ch, 0, 10, 1, 0, 0);
-	CHECK_INT(acks_take_lost(a, &b), 0);
+	CHECK(acks_add(a, ch, 3, 13, 1, 0, 0));
+	CHECK(acks_add(a, ch, 1, 11, 1, 0, 0));
+	CHECK(acks_add(a, ch, 2, 12, 1, 0, 0));
+	CHECK(acks_add(a, ch, 0, 10, 1, 0, 0));
 	CHECK_INT(acks_pending_batches(a), 4);
 	/* An id far below the highest one is a reset. */
-	acks_add(a, ch, 1000, 14, 1, 0, 0);
-	acks_add(a, ch, 5, 15, 1, 0, 0);
-	CHECK_INT(acks_take_lost(a, &b), 5);
-	free(b);
-	CHECK_INT(acks_pending_batches(a), 1);
+	CHECK(acks_add(a, ch, 1000, 14, 1, 0, 0));
+	CHECK(!acks_add(a, ch, 5, 15, 1, 0, 0));
+	CHECK_INT(acks_pending_batches(a), 5);
 	acks_free(a);
 }
 
@@ -134,7 +140,7 @@ int main(void)
 	UNIT_RUN(test_acks__poll_soon_then_back_off);
 	UNIT_RUN(test_acks__true_delivers_once);
 	UNIT_RUN(test_acks__timeout);
-	UNIT_RUN(test_acks__reset_loses_pending_and_ignores_old_answers);
+	UNIT_RUN(test_acks__reset_is_refused_and_retire_ignores_old_answers);
 	UNIT_RUN(test_acks__out_of_order_ids_are_not_a_reset);
 	return unit_finish();
 }

@@ -254,6 +254,57 @@ static void test_hec_response__classify_transport(void)
 	CHECK_INT(hec_classify(503, true, NULL), HEC_RETRY);
 }
 
+/* A 2xx proves something only as HEC's own answer to this request. */
+static void test_hec_response__strict_2xx(void)
+{
+	static const struct {
+		const char *body;
+		enum hec_req_kind kind;
+		bool ack_channel;
+		enum hec_outcome want;
+	} t[] = {
+	        {"{\"text\":\"Success\",\"code\":0,\"ackId\":3}",
+	         HEC_REQ_EVENTS, true, HEC_OK},
+	        /* token with acknowledgement switched off */
+	        {"{\"text\":\"Success\",\"code\":0}", HEC_REQ_EVENTS, true,
+	         HEC_BAD_ANSWER},
+	        {"{\"text\":\"Success\",\"code\":0}", HEC_REQ_EVENTS, false,
+	         HEC_OK},
+	        {"{\"text\":\"Success\",\"code\":0,\"ackId\":\"3\"}",
+	         HEC_REQ_EVENTS, true, HEC_BAD_ANSWER},
+	        {"{\"text\":\"Success\",\"code\":0,\"ackId\":1.5}",
+	         HEC_REQ_EVENTS, true, HEC_BAD_ANSWER},
+	        /* a load balancer's maintenance page */
+	        {"<html><body>Maintenance</body></html>", HEC_REQ_EVENTS, false,
+	         HEC_BAD_ANSWER},
+	        {"<html><body>Maintenance</body></html>", HEC_REQ_ACK, false,
+	         HEC_BAD_ANSWER},
+	        {"", HEC_REQ_EVENTS, false, HEC_BAD_ANSWER},
+	        {"{\"ackId\":3}", HEC_REQ_EVENTS, true, HEC_BAD_ANSWER},
+	        {"{\"acks\":{\"0\":true}}", HEC_REQ_ACK, false, HEC_OK},
+	        {"{\"acks\":[0]}", HEC_REQ_ACK, false, HEC_BAD_ANSWER},
+	        {"{\"text\":\"Success\",\"code\":0}", HEC_REQ_ACK, false,
+	         HEC_BAD_ANSWER},
+	        /* health is judged by its status */
+	        {"<html></html>", HEC_REQ_HEALTH, false, HEC_OK},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct hec_response r;
+
+		(void)parse(&r, t[i].body);
+		CHECK_INT(hec_check_answer(HEC_OK, t[i].kind, t[i].ack_channel,
+		                           &r),
+		          t[i].want);
+		hec_response_dispose(&r);
+	}
+	/* Only 2xx outcomes are judged; the rest pass through. */
+	CHECK_INT(hec_check_answer(HEC_RETRY, HEC_REQ_EVENTS, true, NULL),
+	          HEC_RETRY);
+	CHECK_INT(hec_check_answer(HEC_OK, HEC_REQ_EVENTS, true, NULL),
+	          HEC_BAD_ANSWER);
+}
+
 static void test_hec_response__names(void)
 {
 	CHECK_STR(hec_outcome_name(HEC_OK), "ok");
@@ -264,6 +315,7 @@ static void test_hec_response__names(void)
 	CHECK_STR(hec_outcome_name(HEC_REJECT_EVENT), "reject_event");
 	CHECK_STR(hec_outcome_name(HEC_TOO_LARGE), "too_large");
 	CHECK_STR(hec_outcome_name(HEC_BAD_REQUEST), "bad_request");
+	CHECK_STR(hec_outcome_name(HEC_BAD_ANSWER), "bad_answer");
 	CHECK_STR(hec_outcome_name((enum hec_outcome)99), "unknown");
 }
 
@@ -277,6 +329,7 @@ int main(void)
 	UNIT_RUN(test_hec_response__classify_table);
 	UNIT_RUN(test_hec_response__classify_prefix_commit);
 	UNIT_RUN(test_hec_response__classify_transport);
+	UNIT_RUN(test_hec_response__strict_2xx);
 	UNIT_RUN(test_hec_response__names);
 	return unit_finish();
 }
