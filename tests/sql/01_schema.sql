@@ -94,7 +94,7 @@ SELECT has_table('clawdstrike', 'batch', 'table clawdstrike.batch (per-request a
 SELECT columns_are('clawdstrike', 'batch', ARRAY['id', 'relay_instance', 'state', 'outcome',
 	'n_events', 'outbox_ids', 'claimed_at', 'lease_until', 'endpoint', 'channel', 'ack_id',
 	'sent_at', 'acked_at', 'closed_at', 'http_status', 'hec_code', 'hec_text',
-	'duplicates_risked'], 'batch has the audit columns');
+	'duplicates_risked', 'owner'], 'batch has the audit columns');
 SELECT col_type_is('clawdstrike', 'batch', 'channel', 'uuid', 'batch.channel is uuid');
 SELECT col_type_is('clawdstrike', 'batch', 'ack_id', 'bigint', 'batch.ack_id is bigint');
 SELECT col_type_is('clawdstrike', 'batch', 'outbox_ids', 'bigint[]', 'batch.outbox_ids is bigint[]');
@@ -130,9 +130,9 @@ SELECT has_column('clawdstrike', 'dead_letter', c, 'dead_letter.' || c || ' exis
 -- Functions of the contract --------------------------------------------------
 SELECT has_function('clawdstrike', 'enqueue', ARRAY['jsonb'], 'enqueue(jsonb) exists');
 SELECT function_returns('clawdstrike', 'enqueue', ARRAY['jsonb'], 'bigint', 'enqueue returns bigint');
-SELECT has_function('clawdstrike', 'claim', ARRAY['text', 'integer', 'integer'], 'claim() exists');
+SELECT has_function('clawdstrike', 'claim', ARRAY['text', 'integer', 'integer', 'uuid', 'uuid'], 'claim() exists');
 SELECT has_function('clawdstrike', 'replay', 'replay() exists');
-SELECT has_function('clawdstrike', 'recover', ARRAY['text', 'integer', 'boolean'], 'recover() exists');
+SELECT has_function('clawdstrike', 'recover', ARRAY['text', 'integer', 'boolean', 'uuid'], 'recover() exists');
 SELECT has_function('clawdstrike', 'purge', ARRAY['interval', 'integer'], 'purge() exists');
 
 SELECT * FROM finish();

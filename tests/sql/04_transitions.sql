@@ -2,7 +2,7 @@
 -- them, and the guards: illegal moves raise 23514, and a function called
 -- with a stale batch id cannot move rows a newer batch owns.
 BEGIN;
-SELECT plan(91);
+SELECT plan(94);
 
 DELETE FROM clawdstrike.outbox;
 DELETE FROM clawdstrike.batch;
@@ -21,6 +21,9 @@ CREATE FUNCTION pg_temp.b(key text) RETURNS bigint LANGUAGE sql STABLE AS $$
 	SELECT id FROM b WHERE k = key $$;
 CREATE FUNCTION pg_temp.st(key text) RETURNS text LANGUAGE sql STABLE AS $$
 	SELECT o.status FROM clawdstrike.outbox o WHERE o.id = pg_temp.r(key) $$;
+-- The rows a batch claimed: what the relay puts into its request.
+CREATE FUNCTION pg_temp.ids(key text) RETURNS bigint[] LANGUAGE sql STABLE AS $$
+	SELECT x.outbox_ids FROM clawdstrike.batch x WHERE x.id = pg_temp.b(key) $$;
 
 -- claim: pending -> sending ------------------------------------------------------
 SELECT is_empty($$SELECT * FROM clawdstrike.claim('relay-a', 10, 60)$$,
@@ -36,7 +39,8 @@ INSERT INTO r VALUES ('m1', clawdstrike.enqueue(pg_temp.ev('medium')));
 INSERT INTO r VALUES ('c2', clawdstrike.enqueue(pg_temp.ev('critical')));
 
 CREATE TEMP TABLE c1 AS
-	SELECT * FROM clawdstrike.claim('relay-a', 4, 60)
+	SELECT * FROM clawdstrike.claim('relay-a', 4, 60, '0a000000-0000-4000-8000-00000000000a',
+					'6f1a2c8e-0000-4000-8000-000000000001')
 		WITH ORDINALITY AS c(batch_id, id, attempts, event, n);
 INSERT INTO b SELECT 'b1', min(batch_id) FROM c1;
 SELECT results_eq($$SELECT id FROM c1 ORDER BY n$$,
@@ -52,14 +56,17 @@ SELECT is((SELECT count(*) FROM clawdstrike.outbox WHERE status = 'sending'
 SELECT is((SELECT array_agg(status ORDER BY id) FROM clawdstrike.outbox
 	    WHERE id IN (pg_temp.r('i2'), pg_temp.r('m1'))), ARRAY['pending', 'pending'],
 	  'claim takes at most max_events rows; the rest stay pending');
-SELECT row_eq($$SELECT relay_instance, state, outcome, n_events, outbox_ids, lease_until, claimed_at
+SELECT row_eq($$SELECT relay_instance, state, outcome, n_events, outbox_ids, lease_until, claimed_at,
+			owner, channel
 		 FROM clawdstrike.batch WHERE id = pg_temp.b('b1')$$,
 	      ROW('relay-a'::text, 'claimed'::text, NULL::text, 4,
-		  (SELECT array_agg(id ORDER BY id) FROM c1), now() + interval '60 s', now()),
-	      'the batch row records relay, state claimed, the rows and the lease');
+		  (SELECT array_agg(id ORDER BY id) FROM c1), now() + interval '60 s', now(),
+		  '0a000000-0000-4000-8000-00000000000a'::uuid,
+		  '6f1a2c8e-0000-4000-8000-000000000001'::uuid),
+	      'the batch row records relay, state claimed, the rows, the lease, the run and the ack channel');
 
 -- mark_sent: sending -> sent ------------------------------------------------------
-SELECT is(clawdstrike.mark_sent(pg_temp.b('b1'), 'https://hec-1:8088',
+SELECT is(clawdstrike.mark_sent(pg_temp.b('b1'), pg_temp.ids('b1'), 'https://hec-1:8088',
 	'6f1a2c8e-0000-4000-8000-000000000001', 17, 300), 4, 'mark_sent returns the rows moved');
 SELECT is((SELECT count(*) FROM clawdstrike.outbox WHERE batch_id = pg_temp.b('b1')
 	    AND status = 'sent' AND sent_at IS NOT NULL), 4::bigint, 'the rows are sent');
@@ -69,21 +76,21 @@ SELECT row_eq($$SELECT state, endpoint, channel, ack_id, http_status, sent_at, l
 		  '6f1a2c8e-0000-4000-8000-000000000001'::uuid, 17::bigint, 200::smallint,
 		  now(), now() + interval '300 s'),
 	      'the batch records endpoint, channel, ack id, HTTP 200, sent time and the new lease');
-SELECT is(clawdstrike.mark_sent(pg_temp.b('b1'), 'https://hec-2:8088',
+SELECT is(clawdstrike.mark_sent(pg_temp.b('b1'), pg_temp.ids('b1'), 'https://hec-2:8088',
 	'6f1a2c8e-0000-4000-8000-000000000002', 18, 300), 0,
 	'mark_sent of a batch that is not claimed (already sent) returns 0');
 SELECT is((SELECT endpoint || ' ' || ack_id FROM clawdstrike.batch WHERE id = pg_temp.b('b1')),
 	  'https://hec-1:8088 17', 'and changes nothing');
-SELECT is(clawdstrike.mark_sent(pg_temp.b('b1'), 'https://hec-1:8088',
+SELECT is(clawdstrike.mark_sent(pg_temp.b('b1'), pg_temp.ids('b1'), 'https://hec-1:8088',
 	'6f1a2c8e-0000-4000-8000-000000000001', 17, 300), 4,
 	'repeating mark_sent with the same channel and ack id (answer lost) finds its own result');
-SELECT is(clawdstrike.mark_sent(-1, 'https://hec-1:8088', NULL, NULL, 300), 0,
+SELECT is(clawdstrike.mark_sent(-1, pg_temp.ids('b1'), 'https://hec-1:8088', NULL, NULL, 300), 0,
 	  'mark_sent of an unknown batch returns 0');
 
 -- mark_delivered acked: sent -> delivered ------------------------------------------
-SELECT throws_ok($$SELECT clawdstrike.mark_delivered(ARRAY[pg_temp.b('b1')], 'maybe')$$,
-		 '22023', 'mark_delivered: how must be acked or no_ack (got maybe)',
-		 'mark_delivered rejects an unknown delivery kind');
+SELECT throws_ok($$SELECT clawdstrike.mark_rows_delivered(pg_temp.b('b1'), pg_temp.ids('b1'), 'maybe')$$,
+		 '22023', 'mark_rows_delivered: how must be prefix_commit or no_ack (got maybe)',
+		 'mark_rows_delivered rejects an unknown delivery kind');
 SELECT is(clawdstrike.mark_delivered(ARRAY[pg_temp.b('b1')]), 4, 'mark_delivered returns the rows moved');
 SELECT is((SELECT count(*) FROM clawdstrike.outbox WHERE batch_id = pg_temp.b('b1')
 	    AND status = 'delivered' AND delivery = 'acked' AND delivered_at = now()), 4::bigint,
@@ -101,9 +108,13 @@ SELECT is((SELECT array_agg(id ORDER BY id) FROM clawdstrike.outbox WHERE batch_
 SELECT is((SELECT count(*) FROM clawdstrike.outbox WHERE status = 'delivered'
 	    AND batch_id = pg_temp.b('b1')), 4::bigint, 'a delivered row is never claimed');
 
--- mark_delivered no_ack: sending -> delivered (200 with acks off) ------------------
-SELECT is(clawdstrike.mark_delivered(ARRAY[pg_temp.b('b2')], 'no_ack'), 2,
-	  'mark_delivered no_ack moves sending rows');
+-- mark_rows_delivered no_ack: sending -> delivered (HEC's JSON success, acks off)
+SELECT is(clawdstrike.mark_delivered(ARRAY[pg_temp.b('b2')]), 0,
+	  'mark_delivered of a claimed batch (no ack id ever recorded) moves nothing');
+SELECT is((SELECT state FROM clawdstrike.batch WHERE id = pg_temp.b('b2')), 'claimed',
+	  'and leaves the batch claimed');
+SELECT is(clawdstrike.mark_rows_delivered(pg_temp.b('b2'), pg_temp.ids('b2'), 'no_ack'), 2,
+	  'mark_rows_delivered no_ack moves the sending rows of the request');
 SELECT is((SELECT array_agg(DISTINCT delivery) FROM clawdstrike.outbox WHERE batch_id = pg_temp.b('b2')
 	    AND status = 'delivered' AND sent_at IS NOT NULL), ARRAY['no_ack'],
 	  'rows are delivered (no_ack) with a sent time');
@@ -162,7 +173,7 @@ SELECT is((SELECT array_agg(status ORDER BY id) FROM clawdstrike.outbox
 
 -- release after an ack timeout: duplicates risked, from sent
 INSERT INTO b SELECT 'b4', min(batch_id) FROM clawdstrike.claim('relay-a', 100, 60);
-SELECT is(clawdstrike.mark_sent(pg_temp.b('b4'), 'https://hec-1:8088',
+SELECT is(clawdstrike.mark_sent(pg_temp.b('b4'), pg_temp.ids('b4'), 'https://hec-1:8088',
 	'6f1a2c8e-0000-4000-8000-000000000001', 18, 300), 1, 'p4 re-claimed and sent');
 SELECT is(clawdstrike.release(pg_temp.b('b4'), 'ack_timeout', 'no ack within 300 s', true), 1,
 	  'release of a sent batch after an ack timeout');
@@ -194,11 +205,13 @@ SELECT row_eq($$SELECT n_events, outbox_ids FROM clawdstrike.batch WHERE id = pg
 SELECT is((SELECT array_agg(batch_id ORDER BY id) FROM clawdstrike.outbox
 	    WHERE id IN (pg_temp.r('p4'), pg_temp.r('s1'), pg_temp.r('s2'))),
 	  ARRAY[pg_temp.b('b5'), pg_temp.b('b6'), pg_temp.b('b6')], 'the rows point at their batches');
-SELECT is(clawdstrike.mark_sent(pg_temp.b('b6'), 'https://hec-1:8088', NULL, NULL, 60), 2,
+SELECT is(clawdstrike.mark_sent(pg_temp.b('b6'), pg_temp.ids('b6'), 'https://hec-1:8088', NULL, NULL, 60), 2,
 	  'the split batch is sent on its own');
 SELECT is(clawdstrike.split(pg_temp.b('b6'), ARRAY[pg_temp.r('s1')]), NULL,
 	  'a sent batch cannot be split');
-SELECT is(clawdstrike.mark_delivered(ARRAY[pg_temp.b('b5'), pg_temp.b('b6')], 'no_ack'), 3,
+SELECT is(clawdstrike.mark_sent(pg_temp.b('b5'), pg_temp.ids('b5'), 'https://hec-1:8088',
+	'6f1a2c8e-0000-4000-8000-000000000001', 19, 60), 1, 'and the rest of the old one');
+SELECT is(clawdstrike.mark_delivered(ARRAY[pg_temp.b('b5'), pg_temp.b('b6')]), 3,
 	  'mark_delivered takes several batches at once');
 
 -- discard: pending -> failed by an operator ------------------------------------------
@@ -213,7 +226,8 @@ INSERT INTO r VALUES ('x_sending', clawdstrike.enqueue(pg_temp.ev()));
 INSERT INTO b SELECT 'bx', min(batch_id) FROM clawdstrike.claim('relay-a', 1, 60);
 INSERT INTO r VALUES ('x_sent', clawdstrike.enqueue(pg_temp.ev()));
 INSERT INTO b SELECT 'by', min(batch_id) FROM clawdstrike.claim('relay-a', 1, 60);
-SELECT is(clawdstrike.mark_sent(pg_temp.b('by'), 'https://hec-1:8088', NULL, NULL, 60), 1, 'one row sent');
+SELECT is(clawdstrike.mark_sent(pg_temp.b('by'), pg_temp.ids('by'), 'https://hec-1:8088', NULL, NULL, 60), 1,
+	  'one row sent');
 INSERT INTO r VALUES ('x_pending', clawdstrike.enqueue(pg_temp.ev()));
 SELECT is(pg_temp.st('x_pending') || '/' || pg_temp.st('x_sending') || '/' || pg_temp.st('x_sent'),
 	  'pending/sending/sent', 'a pending, a sending and a sent row for the illegal-move tests');
@@ -269,7 +283,7 @@ SELECT is_empty($$SELECT * FROM clawdstrike.recover('relay-b', 60, false)$$,
 INSERT INTO b SELECT 'new', min(batch_id) FROM clawdstrike.claim('relay-b', 1, 60);
 SELECT is((SELECT batch_id FROM clawdstrike.outbox WHERE id = pg_temp.r('f1')), pg_temp.b('new'),
 	  'f1 re-claimed by the new batch');
-SELECT is(clawdstrike.mark_sent(pg_temp.b('old'), 'https://stale', NULL, 99, 60), 0,
+SELECT is(clawdstrike.mark_sent(pg_temp.b('old'), ARRAY[pg_temp.r('f1')], 'https://stale', NULL, 99, 60), 0,
 	  'stale mark_sent returns 0');
 SELECT is(clawdstrike.mark_delivered(ARRAY[pg_temp.b('old')]), 0, 'stale mark_delivered moves nothing');
 SELECT is(clawdstrike.mark_rows_delivered(pg_temp.b('old'), ARRAY[pg_temp.r('f1')]), 0,
@@ -279,12 +293,14 @@ SELECT is(clawdstrike.fail_rows(pg_temp.b('old'), ARRAY[pg_temp.r('f1')], 'stale
 SELECT is(clawdstrike.release(pg_temp.b('old'), 'retry', 'stale'), 0, 'stale release moves nothing');
 SELECT is(clawdstrike.split(pg_temp.b('old'), ARRAY[pg_temp.r('f1')]), NULL, 'stale split does nothing');
 SELECT row_eq($$SELECT status, batch_id, last_error FROM clawdstrike.outbox WHERE id = pg_temp.r('f1')$$,
-	      ROW('sending'::text, pg_temp.b('new'), 'relay relay-a stopped before HEC answered'::text),
+	      ROW('sending'::text, pg_temp.b('new'),
+		  format('relay relay-a stopped before HEC answered batch %s', pg_temp.b('old'))),
 	      'f1 still belongs to the new batch');
 SELECT is((SELECT state FROM clawdstrike.batch WHERE id = pg_temp.b('new')), 'claimed',
 	  'the new batch is untouched');
 -- and the same once the new batch has sent
-SELECT is(clawdstrike.mark_sent(pg_temp.b('new'), 'https://hec-1:8088', NULL, 5, 60), 1, 'new batch sent');
+SELECT is(clawdstrike.mark_sent(pg_temp.b('new'), ARRAY[pg_temp.r('f1')], 'https://hec-1:8088', NULL, 5, 60), 1,
+	  'new batch sent');
 SELECT is(clawdstrike.mark_delivered(ARRAY[pg_temp.b('old')]), 0, 'stale mark_delivered of a sent row: nothing');
 SELECT is(clawdstrike.release(pg_temp.b('old'), 'retry', 'stale'), 0, 'stale release of a sent row: nothing');
 SELECT is(pg_temp.st('f1'), 'sent', 'f1 still sent');

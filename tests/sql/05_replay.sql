@@ -26,7 +26,7 @@ INSERT INTO r VALUES ('ud', clawdstrike.enqueue(pg_temp.ev()));
 CREATE TEMP TABLE b1 AS SELECT DISTINCT batch_id FROM clawdstrike.claim('relay-a', 10, 60);
 SELECT is(clawdstrike.fail_rows((SELECT batch_id FROM b1), ARRAY[pg_temp.r('uf')],
 	'HEC rejected the event: Invalid data format', 400, 6, 'Invalid data format'), 1, 'uf failed');
-SELECT is(clawdstrike.mark_sent((SELECT batch_id FROM b1), 'https://hec-1:8088',
+SELECT is(clawdstrike.mark_sent((SELECT batch_id FROM b1), ARRAY[pg_temp.r('ud')], 'https://hec-1:8088',
 	'6f1a2c8e-0000-4000-8000-000000000001', 3, 60), 1, 'ud sent');
 SELECT is(clawdstrike.mark_delivered(ARRAY[(SELECT batch_id FROM b1)]), 1, 'ud delivered');
 
@@ -60,7 +60,8 @@ CREATE TEMP TABLE b2 AS SELECT * FROM clawdstrike.claim('relay-a', 10, 60);
 SELECT set_eq($$SELECT id FROM b2$$, ARRAY[pg_temp.r('uf'), pg_temp.r('ud')],
 	      'replayed rows are claimed again');
 SELECT is((SELECT array_agg(DISTINCT attempts) FROM b2), ARRAY[1], 'with attempts starting over');
-SELECT is(clawdstrike.mark_delivered(ARRAY(SELECT DISTINCT batch_id FROM b2), 'no_ack'), 2, 'delivered again');
+SELECT is(clawdstrike.mark_rows_delivered((SELECT DISTINCT batch_id FROM b2), ARRAY(SELECT id FROM b2), 'no_ack'), 2,
+	  'delivered again');
 UPDATE clawdstrike.outbox SET status = 'pending' WHERE id = pg_temp.r('ud');
 SELECT is((SELECT replays FROM clawdstrike.outbox WHERE id = pg_temp.r('ud')), 2, 'a second replay: replays 2');
 SELECT is((SELECT count(*) FROM clawdstrike.replay_log WHERE outbox_id = pg_temp.r('ud')), 2::bigint,
@@ -93,7 +94,8 @@ SELECT is(clawdstrike.fail_rows((SELECT batch_id FROM b3), ARRAY[pg_temp.r('fa')
 	5, 'three rows failed, two delivered');
 INSERT INTO r VALUES ('ss', clawdstrike.enqueue(pg_temp.ev('G1', 'high')));
 CREATE TEMP TABLE b4 AS SELECT DISTINCT batch_id FROM clawdstrike.claim('relay-a', 10, 60);
-SELECT is(clawdstrike.mark_sent((SELECT batch_id FROM b4), 'https://hec-1:8088', NULL, 1, 60), 1, 'ss sent');
+SELECT is(clawdstrike.mark_sent((SELECT batch_id FROM b4), ARRAY[pg_temp.r('ss')], 'https://hec-1:8088', NULL, 1, 60), 1,
+	  'ss sent');
 INSERT INTO r VALUES ('sg', clawdstrike.enqueue(pg_temp.ev('G1', 'high')));
 CREATE TEMP TABLE b5 AS SELECT * FROM clawdstrike.claim('relay-a', 10, 60);
 INSERT INTO r VALUES ('pp', clawdstrike.enqueue(pg_temp.ev('G1', 'high')));

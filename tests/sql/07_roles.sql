@@ -2,7 +2,7 @@
 -- relay calls its functions and reads the views, the analyst only reads the
 -- views, the operator replays; PUBLIC gets nothing.
 BEGIN;
-SELECT plan(75);
+SELECT plan(76);
 
 DELETE FROM clawdstrike.outbox;
 DELETE FROM clawdstrike.batch;
@@ -84,13 +84,16 @@ RESET ROLE;
 
 -- clawdstrike_relay ----------------------------------------------------------------------
 SET ROLE clawdstrike_relay;
-SELECT lives_ok($$CREATE TEMP TABLE relay_claim AS SELECT * FROM clawdstrike.claim('relay-1', 10, 60)$$,
+SELECT lives_ok($$CREATE TEMP TABLE relay_claim AS SELECT * FROM clawdstrike.claim('relay-1', 10, 60,
+		  '0a000000-0000-4000-8000-000000000001', '0c000000-0000-4000-8000-000000000001')$$,
 		'relay can call claim');
 SELECT is((SELECT count(*) FROM relay_claim), 1::bigint, 'and gets the pending row');
-SELECT is(clawdstrike.mark_sent((SELECT min(batch_id) FROM relay_claim), 'https://hec:8088',
-	gen_random_uuid(), 1, 60), 1, 'relay can call mark_sent');
-SELECT is(clawdstrike.heartbeat('relay-1', 60), 1, 'relay can call heartbeat');
-SELECT lives_ok($$SELECT * FROM clawdstrike.recover('relay-1', 60, true)$$, 'relay can call recover');
+SELECT is(clawdstrike.mark_sent((SELECT min(batch_id) FROM relay_claim), ARRAY(SELECT id FROM relay_claim),
+	'https://hec:8088', '0c000000-0000-4000-8000-000000000001', 1, 60), 1, 'relay can call mark_sent');
+SELECT is((SELECT count(*) FROM clawdstrike.heartbeat('0a000000-0000-4000-8000-000000000001',
+	ARRAY(SELECT batch_id FROM relay_claim), 60)), 1::bigint, 'relay can call heartbeat');
+SELECT lives_ok($$SELECT * FROM clawdstrike.recover('relay-1', 60, true, '0a000000-0000-4000-8000-000000000001')$$,
+		'relay can call recover');
 SELECT is(clawdstrike.release((SELECT min(batch_id) FROM relay_claim), 'shutdown', 'relay stopping'), 1,
 	  'relay can call release');
 CREATE TEMP TABLE relay_claim2 AS SELECT * FROM clawdstrike.claim('relay-1', 10, 60);
@@ -100,8 +103,10 @@ SELECT is(clawdstrike.mark_rows_delivered((SELECT min(batch_id) FROM relay_claim
 	  'relay can call mark_rows_delivered');
 SELECT is(clawdstrike.fail_rows((SELECT min(batch_id) FROM relay_claim2), ARRAY[]::bigint[], 'r'), 0,
 	  'relay can call fail_rows');
-SELECT is(clawdstrike.mark_delivered(ARRAY[(SELECT min(batch_id) FROM relay_claim2)], 'no_ack'), 1,
-	  'relay can call mark_delivered');
+SELECT is(clawdstrike.mark_delivered(ARRAY[(SELECT min(batch_id) FROM relay_claim2)]), 0,
+	  'relay can call mark_delivered (a claimed batch: nothing to deliver)');
+SELECT is(clawdstrike.mark_rows_delivered((SELECT min(batch_id) FROM relay_claim2),
+	ARRAY(SELECT id FROM relay_claim2), 'no_ack'), 1, 'relay can call mark_rows_delivered no_ack');
 SELECT lives_ok($$SELECT * FROM clawdstrike.purge()$$, 'relay can call purge');
 SELECT lives_ok($$SELECT clawdstrike.enqueue(pg_temp.ev())$$, 'relay can call enqueue (the enqueue command)');
 SELECT lives_ok($$SELECT * FROM clawdstrike.status_counts, clawdstrike.backlog$$, 'relay can read the views');

@@ -17,11 +17,12 @@ CREATE FUNCTION pg_temp.delivered(tag text, n integer, age interval) RETURNS voi
 LANGUAGE plpgsql AS $$
 DECLARE
 	bid bigint;
+	ids bigint[];
 BEGIN
 	PERFORM clawdstrike.enqueue(pg_temp.ev() || jsonb_build_object('tag', tag))
 	   FROM generate_series(1, n);
-	SELECT min(batch_id) INTO bid FROM clawdstrike.claim('relay-a', n, 60);
-	PERFORM clawdstrike.mark_delivered(ARRAY[bid], 'no_ack');
+	SELECT min(batch_id), array_agg(id) INTO bid, ids FROM clawdstrike.claim('relay-a', n, 60);
+	PERFORM clawdstrike.mark_rows_delivered(bid, ids, 'no_ack');
 	UPDATE clawdstrike.outbox SET delivered_at = now() - age, enqueued_at = now() - age
 	 WHERE batch_id = bid;
 END;
@@ -55,7 +56,8 @@ SELECT clawdstrike.enqueue(pg_temp.ev() || '{"tag": "failed"}');
 SELECT clawdstrike.fail_rows(min(batch_id), array_agg(id), 'rejected') FROM clawdstrike.claim('relay-a', 1, 60);
 SELECT clawdstrike.release(id, 'rejected', 'done') FROM clawdstrike.batch WHERE state = 'claimed';
 SELECT clawdstrike.enqueue(pg_temp.ev() || '{"tag": "sent"}');
-SELECT clawdstrike.mark_sent(min(batch_id), 'https://hec:8088', NULL, 1, 60) FROM clawdstrike.claim('relay-old', 1, 60);
+SELECT clawdstrike.mark_sent(min(batch_id), array_agg(id), 'https://hec:8088', NULL, 1, 60)
+  FROM clawdstrike.claim('relay-old', 1, 60);
 SELECT clawdstrike.enqueue(pg_temp.ev() || '{"tag": "sending"}');
 SELECT count(*) FROM clawdstrike.claim('relay-old', 1, 60);
 SELECT clawdstrike.enqueue(pg_temp.ev() || '{"tag": "pending"}');

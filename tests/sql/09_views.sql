@@ -21,6 +21,9 @@ BEGIN
 	RETURN bid;
 END;
 $$;
+-- The rows a batch claimed (its request).
+CREATE FUNCTION pg_temp.ids(bid bigint) RETURNS bigint[] LANGUAGE sql STABLE AS $$
+	SELECT outbox_ids FROM clawdstrike.batch WHERE id = bid $$;
 
 -- An empty outbox ------------------------------------------------------------------------
 SELECT results_eq($$SELECT status, events FROM clawdstrike.status_counts ORDER BY status$$,
@@ -38,7 +41,7 @@ SELECT row_eq($$SELECT delivered, p50_s, max_s FROM clawdstrike.delivery_latency
 -- Fixture -----------------------------------------------------------------------------------
 -- 4 delivered (latencies 1..4 s), closed batch no_ack
 CREATE TEMP TABLE d AS SELECT pg_temp.claim_batch('relay-a', 4) AS bid;
-SELECT clawdstrike.mark_delivered(ARRAY[bid], 'no_ack') FROM d;
+SELECT clawdstrike.mark_rows_delivered(bid, pg_temp.ids(bid), 'no_ack') FROM d;
 UPDATE clawdstrike.outbox o SET enqueued_at = now() - make_interval(secs => x.n)
   FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM clawdstrike.outbox WHERE batch_id = (SELECT bid FROM d)) x
  WHERE o.id = x.id;
@@ -54,9 +57,9 @@ UPDATE clawdstrike.outbox SET failed_at = now() - interval '5 minutes'
 -- in flight: relay-a one claimed batch of 2 and one sent of 1; relay-b one sent of 3
 CREATE TEMP TABLE a1 AS SELECT pg_temp.claim_batch('relay-a', 2) AS bid;
 CREATE TEMP TABLE a2 AS SELECT pg_temp.claim_batch('relay-a', 1) AS bid;
-SELECT clawdstrike.mark_sent(bid, 'https://hec-1:8088', gen_random_uuid(), 1, 120) FROM a2;
+SELECT clawdstrike.mark_sent(bid, pg_temp.ids(bid), 'https://hec-1:8088', gen_random_uuid(), 1, 120) FROM a2;
 CREATE TEMP TABLE b1 AS SELECT pg_temp.claim_batch('relay-b', 3) AS bid;
-SELECT clawdstrike.mark_sent(bid, 'https://hec-2:8088', gen_random_uuid(), 2, 30) FROM b1;
+SELECT clawdstrike.mark_sent(bid, pg_temp.ids(bid), 'https://hec-2:8088', gen_random_uuid(), 2, 30) FROM b1;
 UPDATE clawdstrike.batch SET sent_at = now() - interval '10 seconds' WHERE id = (SELECT bid FROM b1);
 -- pending: 1 critical, 2 high, 3 info (the oldest enqueued an hour ago)
 SELECT clawdstrike.enqueue(pg_temp.ev('critical'));

@@ -50,11 +50,15 @@ check "backlog of $rows pending rows" \
 	"$(q "SELECT count(*) FROM clawdstrike.outbox WHERE event->>'ccl_run' = '$run' AND status = 'pending'")" "$rows"
 
 # Both claimers start at the same instant and loop: claim, commit, repeat.
+# Each is a process run (its token) claiming on an ack channel of its own,
+# as src/store.c calls claim.
 start=$(q "SELECT now() + interval '1.5 seconds'")
 claimer() {
 	psql -X -q -v ON_ERROR_STOP=1 -d "$db" <<-SQL
 	DO \$\$
 	DECLARE
+		run uuid := md5('$run-run-$1')::uuid;
+		chan uuid := md5('$run-channel-$1')::uuid;
 		n integer;
 		total integer := 0;
 		claims integer := 0;
@@ -62,7 +66,7 @@ claimer() {
 		PERFORM pg_sleep_until('$start'::timestamptz);
 		COMMIT;
 		LOOP
-			SELECT count(*) INTO n FROM clawdstrike.claim('$run-$1', $batch, 600);
+			SELECT count(*) INTO n FROM clawdstrike.claim('$run-$1', $batch, 600, run, chan);
 			COMMIT;
 			EXIT WHEN n = 0;
 			total := total + n;
@@ -103,6 +107,10 @@ check "every row was claimed exactly once (attempts = 1)" \
 	"$(q "SELECT count(*) FROM clawdstrike.outbox WHERE $mine AND attempts <> 1")" 0
 check "batches never exceed the claim size" \
 	"$(q "SELECT count(*) FROM clawdstrike.batch WHERE $batches AND (n_events > $batch OR n_events <> cardinality(outbox_ids))")" 0
+check "every batch carries its claimer's run and channel" \
+	"$(q "SELECT count(*) FROM clawdstrike.batch WHERE $batches
+	      AND (owner IS DISTINCT FROM md5('$run-run-' || right(relay_instance, 1))::uuid
+		   OR channel IS DISTINCT FROM md5('$run-channel-' || right(relay_instance, 1))::uuid)")" 0
 for c in 1 2; do
 	n=$(q "SELECT coalesce(sum(n_events), 0) FROM clawdstrike.batch WHERE relay_instance = '$run-$c'")
 	if [[ "$n" -gt 0 ]]; then

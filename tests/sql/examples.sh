@@ -30,17 +30,17 @@ BEGIN
 	-- delivered: acked, no_ack and a prefix commit
 	PERFORM clawdstrike.enqueue(pg_temp.ev('ForbiddenPathGuard', s))
 	   FROM unnest(ARRAY['info', 'low', 'high', 'critical', 'medium', 'info']) s;
-	SELECT min(batch_id) INTO b FROM clawdstrike.claim('relay-1', 3, 60);
-	PERFORM clawdstrike.mark_sent(b, 'https://hec-1:8088', gen_random_uuid(), 1, 60);
-	PERFORM clawdstrike.mark_delivered(ARRAY[b], 'acked');
+	SELECT min(batch_id), array_agg(id) INTO b, ids FROM clawdstrike.claim('relay-1', 3, 60);
+	PERFORM clawdstrike.mark_sent(b, ids, 'https://hec-1:8088', gen_random_uuid(), 1, 60);
+	PERFORM clawdstrike.mark_delivered(ARRAY[b]);
 	SELECT min(batch_id) INTO b FROM clawdstrike.claim('relay-2', 3, 60);
 	SELECT array_agg(id ORDER BY id) INTO ids FROM clawdstrike.outbox WHERE batch_id = b;
 	PERFORM clawdstrike.mark_rows_delivered(b, ids[1:1]);
 	PERFORM clawdstrike.fail_rows(b, ids[2:2], 'HEC rejected event 1: Invalid data format',
 				      400, 6, 'Invalid data format');
 	PERFORM clawdstrike.release(b, 'rejected', 'resent after a rejected event');
-	SELECT min(batch_id) INTO b FROM clawdstrike.claim('relay-2', 1, 60);
-	PERFORM clawdstrike.mark_delivered(ARRAY[b], 'no_ack');
+	SELECT min(batch_id), array_agg(id) INTO b, ids FROM clawdstrike.claim('relay-2', 1, 60);
+	PERFORM clawdstrike.mark_rows_delivered(b, ids, 'no_ack');
 	UPDATE clawdstrike.outbox SET enqueued_at = delivered_at - interval '1.5 seconds'
 	 WHERE status = 'delivered';
 	-- more dead letters
@@ -53,12 +53,12 @@ BEGIN
 	PERFORM clawdstrike.release(b, 'rejected', 'done');
 	-- an ack timeout: risked duplicates, rows pending again
 	PERFORM clawdstrike.enqueue(pg_temp.ev('SecretLeakGuard', 'high')) FROM generate_series(1, 3);
-	SELECT min(batch_id) INTO b FROM clawdstrike.claim('relay-1', 3, 60);
-	PERFORM clawdstrike.mark_sent(b, 'https://hec-2:8088', gen_random_uuid(), 7, 60);
+	SELECT min(batch_id), array_agg(id) INTO b, ids FROM clawdstrike.claim('relay-1', 3, 60);
+	PERFORM clawdstrike.mark_sent(b, ids, 'https://hec-2:8088', gen_random_uuid(), 7, 60);
 	PERFORM clawdstrike.release(b, 'ack_timeout', 'no ack within 300 s', true);
 	-- in flight on two relays
-	SELECT min(batch_id) INTO b FROM clawdstrike.claim('relay-1', 2, 60);
-	PERFORM clawdstrike.mark_sent(b, 'https://hec-1:8088', gen_random_uuid(), 9, 60);
+	SELECT min(batch_id), array_agg(id) INTO b, ids FROM clawdstrike.claim('relay-1', 2, 60);
+	PERFORM clawdstrike.mark_sent(b, ids, 'https://hec-1:8088', gen_random_uuid(), 9, 60);
 	PERFORM clawdstrike.claim('relay-2', 1, 60);
 	-- pending backlog of several ages
 	PERFORM clawdstrike.enqueue(pg_temp.ev('ForbiddenPathGuard', s))
