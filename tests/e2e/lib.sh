@@ -340,7 +340,7 @@ relay:
   lease_s: ${CFG_LEASE_S:-30}
   max_in_flight: ${CFG_MAX_IN_FLIGHT:-4}
 metrics:
-  listen: ""
+  listen: "${CFG_METRICS_LISTEN:-}"
 log:
   level: ${CFG_LOG_LEVEL:-info}
 retention:
@@ -463,6 +463,34 @@ report_figures() {
 	echo "lost=$LOST duplicates=$DUPS (bound: lost=0, duplicates<=$bound: $why)"
 	eq "lost" "$LOST" 0
 	le "duplicates within bound" "$DUPS" "$bound"
+}
+
+# n_false_delivered: rows marked delivered whose event HEC does not hold
+# (with --lossy, the emulator's output is what is durable).  Must be 0.
+n_false_delivered() {
+	load_output
+	sql "SELECT count(*) FROM clawdstrike.outbox o
+	      WHERE o.status = 'delivered' AND NOT EXISTS
+	        (SELECT 1 FROM public.e2e_out x WHERE x.event_id = o.event_id)"
+}
+
+# fail_statements PREDICATE MESSAGE: a test-only trigger makes every
+# UPDATE of an outbox row whose new state matches PREDICATE (over NEW) fail
+# with MESSAGE, as a statement_timeout, a read-only standby or a full disk
+# would; unfail_statements removes it.
+fail_statements() {
+	sql "CREATE OR REPLACE FUNCTION public.e2e_fail() RETURNS trigger
+	     LANGUAGE plpgsql AS \$\$ BEGIN
+	       RAISE EXCEPTION '$2' USING ERRCODE = '57014'; END \$\$;
+	     DROP TRIGGER IF EXISTS e2e_fail ON clawdstrike.outbox;
+	     CREATE TRIGGER e2e_fail BEFORE UPDATE ON clawdstrike.outbox
+	       FOR EACH ROW WHEN ($1) EXECUTE FUNCTION public.e2e_fail();" ||
+		die "cannot install the failing trigger"
+}
+
+unfail_statements() {
+	sql "DROP TRIGGER IF EXISTS e2e_fail ON clawdstrike.outbox" ||
+		die "cannot drop the failing trigger"
 }
 
 # batch_dups_risked: sum of clawdstrike.batch.duplicates_risked.
