@@ -34,13 +34,18 @@ enqueue() {
 drain() {
 	psql -qAt <<'SQL' >/dev/null
 DO $$
-DECLARE b bigint;
+DECLARE
+	b bigint;
+	ids bigint[];
+	run uuid := gen_random_uuid();
+	chan uuid := gen_random_uuid();
 BEGIN
 	LOOP
-		SELECT max(batch_id) INTO b FROM clawdstrike.claim('bench', 500, 60);
+		SELECT max(batch_id), array_agg(id) INTO b, ids
+		  FROM clawdstrike.claim('bench', 500, 60, run, chan);
 		EXIT WHEN b IS NULL;
-		PERFORM clawdstrike.mark_sent(b, 'http://hec', gen_random_uuid(), b, 60);
-		PERFORM clawdstrike.mark_delivered(ARRAY[b], 'acked');
+		PERFORM clawdstrike.mark_sent(b, ids, 'http://hec', chan, b, 60);
+		PERFORM clawdstrike.mark_delivered(ARRAY[b]);
 		COMMIT;
 	END LOOP;
 END $$;

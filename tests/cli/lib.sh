@@ -143,6 +143,7 @@ make_states() {
 	SELECT clawdstrike.fail_rows(b.id, (SELECT array_agg(id) FROM
 	  (SELECT id FROM clawdstrike.outbox ORDER BY id OFFSET 10 LIMIT 5) x),
 	  'event too large for HEC', 413) FROM clawdstrike.batch b;
-	SELECT clawdstrike.mark_delivered(array_agg(b.id), 'no_ack')
+	SELECT clawdstrike.mark_rows_delivered(b.id, (SELECT array_agg(id)
+	  FROM clawdstrike.outbox WHERE batch_id = b.id AND status = 'sending'), 'no_ack')
 	  FROM clawdstrike.batch b;" >/dev/null || exit 1
 }
