@@ -75,23 +75,43 @@ AS $$
 	SELECT count(*) > 0 FROM u
 $$;
 
+-- Rows `gone` left `batch` (split off, or released unsent): take them out
+-- of its audit (outbox_ids, n_events).  Internal: callers below.
+CREATE OR REPLACE FUNCTION clawdstrike.batch_drop_rows(batch bigint, gone bigint[])
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, clawdstrike
+AS $$
+	UPDATE clawdstrike.batch b
+	   SET n_events = b.n_events - cardinality(gone),
+	       outbox_ids = ARRAY(SELECT x FROM unnest(b.outbox_ids) x
+				   WHERE x <> ALL (gone) ORDER BY x)
+	 WHERE b.id = batch_drop_rows.batch
+$$;
+
 -- Rows claimed into `batch` that are not in `ids` (the request that went
--- out) go back to pending: they were never sent.  Internal: callers below.
+-- out) go back to pending: they were never sent, and leave the batch's
+-- audit.  Internal: callers below.
 CREATE OR REPLACE FUNCTION clawdstrike.release_unsent(batch bigint, ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, clawdstrike
 AS $$
 DECLARE
-	n integer;
+	gone bigint[];
 BEGIN
-	UPDATE clawdstrike.outbox o
-	   SET status = 'pending', batch_id = NULL,
-	       last_error = 'claimed but left out of the request of batch ' || release_unsent.batch
-	 WHERE o.batch_id = release_unsent.batch AND o.status = 'sending'
-	   AND o.id <> ALL (ids);
-	GET DIAGNOSTICS n = ROW_COUNT;
-	RETURN n;
+	WITH r AS (
+		UPDATE clawdstrike.outbox o
+		   SET status = 'pending', batch_id = NULL,
+		       last_error = 'claimed but left out of the request of batch ' || release_unsent.batch
+		 WHERE o.batch_id = release_unsent.batch AND o.status = 'sending'
+		   AND o.id <> ALL (ids)
+		RETURNING o.id)
+	SELECT coalesce(array_agg(r.id), '{}') INTO gone FROM r;
+	IF cardinality(gone) > 0 THEN
+		PERFORM clawdstrike.batch_drop_rows(release_unsent.batch, gone);
+	END IF;
+	RETURN cardinality(gone);
 END;
 $$;
 
@@ -347,11 +367,7 @@ BEGIN
 	SELECT coalesce(array_agg(m.id ORDER BY m.id), '{}') INTO moved FROM m;
 	UPDATE clawdstrike.batch b SET n_events = cardinality(moved), outbox_ids = moved
 	 WHERE b.id = new_id;
-	UPDATE clawdstrike.batch b
-	   SET n_events = b.n_events - cardinality(moved),
-	       outbox_ids = ARRAY(SELECT x FROM unnest(b.outbox_ids) x
-				   WHERE x <> ALL (moved) ORDER BY x)
-	 WHERE b.id = split.batch;
+	PERFORM clawdstrike.batch_drop_rows(split.batch, moved);
 	RETURN new_id;
 END;
 $$;
@@ -390,7 +406,9 @@ $$;
 -- unknown request may now answer for (retire_channel).  Sent batches left
 -- (expired, or at startup our own) are adopted by run `run`: the caller
 -- resumes polling their persisted channel and ack id, in issue order (the
--- order their sends were recorded), before sending anything new.
+-- order their sends were recorded), before sending anything new.  One whose
+-- channel still has a claimed batch open is released instead (counted as
+-- possible duplicates): that request's ack id is unknown.
 --
 -- A claimed batch recorded without a channel (a v1 claim, or use_ack off)
 -- distrusts every sent batch of the same run instead.
@@ -428,6 +446,21 @@ BEGIN
 			  ORDER BY z.id LOOP
 			PERFORM clawdstrike.release(s.id, 'unconfirmable', why, true);
 		END LOOP;
+	END LOOP;
+	-- A sent batch whose channel still has a claimed batch open (its lease
+	-- outlived the sent one's: claimed after the holder's last heartbeat)
+	-- must not be polled: that request's id is unknown and may answer for
+	-- it.  Nobody holds it (its lease ran out): give it back.
+	FOR s IN SELECT y.id, y.channel FROM clawdstrike.batch y
+		  WHERE y.state = 'sent'
+		    AND ((startup AND y.relay_instance = relay
+			  AND y.owner IS DISTINCT FROM recover.run)
+			 OR y.lease_until < now())
+		    AND EXISTS (SELECT 1 FROM clawdstrike.batch k
+				 WHERE k.channel = y.channel AND k.state = 'claimed')
+		  ORDER BY y.id FOR UPDATE SKIP LOCKED LOOP
+		PERFORM clawdstrike.release(s.id, 'unconfirmable',
+			format('ack channel %s has a request of unknown outcome', s.channel), true);
 	END LOOP;
 	RETURN QUERY
 	UPDATE clawdstrike.batch x
