@@ -77,7 +77,7 @@ static const struct key keys[] = {
 	{"database.url", CT_STR, OFF(database.url), "", 0, 0, 0, NULL,
 	 "libpq connection URL or conninfo string; empty uses libpq defaults and the PG* environment variables (PGHOST, PGUSER, PGPASSFILE...)"},
 	{"relay.instance_id", CT_STR, OFF(relay.instance_id), "", CONFIG_HOSTNAME, 0, 0, check_instance,
-	 "names this relay's leases and ack channels; a restarted relay must keep it to resume its pending acks (letters, digits, . _ : -)"},
+	 "names this relay process: one live process per name (a second one is refused); a restarted relay keeps it to resume its own pending acks at once (letters, digits, . _ : -)"},
 	{"relay.lease_s", CT_INT, OFF(relay.lease_s), "60", 0, 5, 3600, NULL,
 	 "seconds a claimed batch stays leased before another relay may take it back; must exceed connection.timeout_ms"},
 	{"relay.max_in_flight", CT_INT, OFF(relay.max_in_flight), "8", 0, 1, 256, NULL,
@@ -141,9 +141,9 @@ static const struct key keys[] = {
 	 "offer HTTP/2 over TLS"},
 
 	{SPL "retry.initial_backoff_ms", CT_INT, OFF(splunk.retry.initial_backoff_ms), "500", CONFIG_RELOADABLE, 1, 3600000, NULL,
-	 "first wait after a retryable failure (network error, 408, 429, 5xx); waits use full jitter and honour Retry-After"},
+	 "first wait after a retryable failure (network error, 408, 429, 5xx, a 2xx that is not HEC's answer); waits use full jitter"},
 	{SPL "retry.max_backoff_ms", CT_INT, OFF(splunk.retry.max_backoff_ms), "60000", CONFIG_RELOADABLE, 1, 3600000, NULL,
-	 "cap on the wait between retries; retries never stop, so an outage delays events but never dead-letters them"},
+	 "cap on the wait between retries, and on a Retry-After (which holds only the endpoint that sent it); retries never stop, so an outage delays events but never dead-letters them"},
 	{SPL "retry.backoff_multiplier", CT_DOUBLE, OFF(splunk.retry.backoff_multiplier), "2.0", CONFIG_RELOADABLE, 1, 10, NULL,
 	 "growth factor of the wait between retries"},
 
@@ -203,7 +203,8 @@ static const struct {
         {SPL "connection.max_connections",
          "not supported: use relay.max_in_flight"},
         {SPL "ack_channel",
-         "not supported: ack channels are derived from relay.instance_id and "
+         "not supported: each run opens fresh random ack channels (and "
+         "retires one that can no longer prove anything); they are "
          "persisted, so a restart resumes them"},
         {SPL "dead_letter",
          "not supported: dead letters are the failed rows of "

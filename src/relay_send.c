@@ -684,7 +684,8 @@ static int on_rejected(struct relay *r,
 	}
 	/* What is left of p is delivered or failed: close its batch. */
 	post_truncate(p, lo);
-	return release_post(r, p, "prefix_commit", reason, false, res);
+	return release_post(r, p, lo ? "prefix_commit" : "rejected", reason,
+	                    false, res);
 split_failed:
 	if (rc > 0) {
 		lease_lost(r, p, false);
@@ -903,15 +904,16 @@ static bool on_resent(struct relay *r, struct post *p, int resends)
 	         " duplicated",
 	         "batch=%" PRId64 " events=%zu resends=%d", p->batch_id, p->n,
 	         resends);
+	/* Each earlier copy may be in HEC, whatever happens to this one. */
+	if (store_risk_duplicates(r->store, p->batch_id, (int)n) != 0)
+		relay_store_failed(RELAY_ERR, "risk_duplicates", p->batch_id);
+	COUNT(r, duplicates_risked, n);
 	if (p->ch >= 0) {
 		relay_retire_channel(r, p->ch, p->batch_id, "resent",
 		                     "the HTTP client re-sent the request");
 		relay_post_free(p);
 		return true;
 	}
-	if (store_risk_duplicates(r->store, p->batch_id, (int)n) != 0)
-		relay_store_failed(RELAY_ERR, "risk_duplicates", p->batch_id);
-	COUNT(r, duplicates_risked, n);
 	return false;
 }
 
