@@ -23,6 +23,8 @@ struct pending {
 	int64_t batch_id;
 	int n_events;
 	int64_t sent_ms;
+	bool acked;       /* polled true, waiting for its barrier */
+	uint64_t barrier; /* requests up to this seq must be answered first */
 };
 
 struct channel {
@@ -31,6 +33,7 @@ struct channel {
 	struct pending *v;
 	size_t n, cap;
 	bool polling;
+	bool dead;    /* slot reusable (acks_gc) */
 	bool retired; /* credits no ack id any more (acks_retire) */
 	bool issued_any;
 	uint64_t max_issued; /* highest ack id seen on this channel */
@@ -39,6 +42,9 @@ struct channel {
 	uint64_t epoch;
 	int delay_ms; /* current poll back-off */
 	int64_t next_poll_ms;
+	uint64_t next_seq; /* requests started on the channel, numbered */
+	uint64_t *open;    /* seqs of requests not answered yet */
+	size_t n_open, cap_open;
 };
 
 struct acks {
@@ -62,8 +68,10 @@ void acks_free(struct acks *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < a->n_ch; i++)
+	for (size_t i = 0; i < a->n_ch; i++) {
 		free(a->ch[i].v);
+		free(a->ch[i].open);
+	}
 	free(a->ch);
 	free(a);
 }
@@ -72,17 +80,45 @@ int acks_channel(struct acks *a, size_t endpoint, const char *guid)
 {
 	struct channel *c;
 
-	for (size_t i = 0; i < a->n_ch; i++)
+	size_t slot = a->n_ch;
+
+	for (size_t i = 0; i < a->n_ch; i++) {
+		if (a->ch[i].dead) {
+			slot = slot < a->n_ch ? slot : i;
+			continue;
+		}
 		if (a->ch[i].endpoint == endpoint &&
 		    strcmp(a->ch[i].guid, guid) == 0)
 			return (int)i;
-	a->ch = xrealloc(a->ch, (a->n_ch + 1) * sizeof(*a->ch));
-	c = &a->ch[a->n_ch];
+	}
+	if (slot == a->n_ch) {
+		a->ch = xrealloc(a->ch, (a->n_ch + 1) * sizeof(*a->ch));
+		a->n_ch++;
+	} else {
+		free(a->ch[slot].v);
+		free(a->ch[slot].open);
+	}
+	c = &a->ch[slot];
 	memset(c, 0, sizeof(*c));
 	snprintf(c->guid, sizeof(c->guid), "%s", guid);
 	c->endpoint = endpoint;
 	c->delay_ms = a->min_poll_ms;
-	return (int)a->n_ch++;
+	return (int)slot;
+}
+
+void acks_gc(struct acks *a, const bool *keep)
+{
+	for (size_t i = 0; i < a->n_ch; i++) {
+		struct channel *c = &a->ch[i];
+
+		if (!keep[i] && !c->n && !c->n_open && !c->polling)
+			c->dead = true;
+	}
+}
+
+size_t acks_channel_slots(const struct acks *a)
+{
+	return a->n_ch;
 }
 
 const char *acks_channel_guid(const struct acks *a, int ch)
@@ -95,19 +131,71 @@ size_t acks_channel_endpoint(const struct acks *a, int ch)
 	return a->ch[ch].endpoint;
 }
 
-void acks_reset(struct acks *a, int ch)
+void acks_retire(struct acks *a, int ch)
 {
 	struct channel *c = &a->ch[ch];
 
+	c->retired = true;
 	c->n = 0;
 	c->epoch++; /* answers to polls in flight prove nothing now */
-	c->issued_any = false;
 }
 
-void acks_retire(struct acks *a, int ch)
+uint64_t acks_request_started(struct acks *a, int ch)
 {
-	acks_reset(a, ch);
-	a->ch[ch].retired = true;
+	struct channel *c = &a->ch[ch];
+
+	if (c->n_open == c->cap_open) {
+		c->cap_open = c->cap_open ? c->cap_open * 2 : 8;
+		c->open = xrealloc(c->open, c->cap_open * sizeof(*c->open));
+	}
+	c->open[c->n_open++] = c->next_seq;
+	return c->next_seq++;
+}
+
+/* Move the batches whose `true` no open request can contradict any more
+ * into *out and their send times into *sent (from *n on). */
+static void
+take_cleared(struct channel *c, int64_t **out, int64_t **sent, size_t *n)
+{
+	uint64_t oldest = UINT64_MAX;
+	size_t keep = 0;
+
+	for (size_t i = 0; i < c->n_open; i++)
+		if (c->open[i] < oldest)
+			oldest = c->open[i];
+	for (size_t j = 0; j < c->n; j++) {
+		const struct pending *e = &c->v[j];
+
+		if (!e->acked || (c->n_open && e->barrier >= oldest)) {
+			c->v[keep++] = c->v[j];
+			continue;
+		}
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		*sent = xrealloc(*sent, (*n + 1) * sizeof(**sent));
+		(*out)[*n] = e->batch_id;
+		(*sent)[(*n)++] = e->sent_ms;
+	}
+	c->n = keep;
+}
+
+size_t acks_request_done(struct acks *a,
+                         int ch,
+                         uint64_t seq,
+                         int64_t **batches,
+                         int64_t **sent_ms)
+{
+	struct channel *c = &a->ch[ch];
+	size_t n = 0;
+
+	*batches = NULL;
+	*sent_ms = NULL;
+	for (size_t i = 0; i < c->n_open; i++)
+		if (c->open[i] == seq) {
+			c->open[i] = c->open[--c->n_open];
+			break;
+		}
+	take_cleared(c, batches, sent_ms, &n);
+	return n;
 }
 
 bool acks_retired(const struct acks *a, int ch)
@@ -202,7 +290,10 @@ bool acks_add(struct acks *a,
 		c->cap = c->cap ? c->cap * 2 : 16;
 		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
 	}
-	c->v[c->n++] = (struct pending){ack_id, batch_id, n_events, sent_ms};
+	c->v[c->n++] = (struct pending){.ack_id = ack_id,
+	                                .batch_id = batch_id,
+	                                .n_events = n_events,
+	                                .sent_ms = sent_ms};
 	/* A fresh send: poll soon, whatever the back-off had reached. */
 	c->delay_ms = a->min_poll_ms;
 	if (c->n == 1 || now_ms + a->min_poll_ms < c->next_poll_ms)
@@ -238,12 +329,19 @@ int acks_next_poll(struct acks *a,
 	for (size_t i = 0; i < a->n_ch; i++) {
 		struct channel *c = &a->ch[i];
 
+		size_t k = 0;
+
 		if (c->polling || !c->n || c->next_poll_ms > now_ms)
 			continue;
 		*ids = xmalloc(c->n * sizeof(**ids));
 		for (size_t j = 0; j < c->n; j++)
-			(*ids)[j] = c->v[j].ack_id;
-		*n = c->n;
+			if (!c->v[j].acked)
+				(*ids)[k++] = c->v[j].ack_id;
+		if (!k) { /* all true already, waiting for their barrier */
+			free(*ids);
+			continue;
+		}
+		*n = k;
 		*epoch = c->epoch;
 		c->polling = true;
 		return (int)i;
@@ -274,42 +372,30 @@ size_t acks_poll_done(struct acks *a,
                       int64_t **sent_ms)
 {
 	struct channel *c = &a->ch[ch];
-	size_t found = 0, keep = 0;
+	size_t hits = 0, found = 0;
 
 	*batches = NULL;
-	if (sent_ms)
-		*sent_ms = NULL;
+	*sent_ms = NULL;
 	c->polling = false;
 	if (epoch != c->epoch) {
 		reschedule(a, c, now_ms, true);
 		return 0;
 	}
-	*batches = xmalloc((c->n ? c->n : 1) * sizeof(**batches));
-	if (sent_ms)
-		*sent_ms = xmalloc((c->n ? c->n : 1) * sizeof(**sent_ms));
 	for (size_t j = 0; j < c->n; j++) {
-		bool hit = false;
+		struct pending *e = &c->v[j];
 
-		for (size_t k = 0; k < n && !hit; k++)
-			hit = acked[k] && ids[k] == c->v[j].ack_id;
-		if (!hit) {
-			c->v[keep++] = c->v[j];
-			continue;
-		}
-		if (sent_ms)
-			(*sent_ms)[found] = c->v[j].sent_ms;
-		(*batches)[found++] = c->v[j].batch_id;
+		for (size_t k = 0; k < n && !e->acked; k++)
+			if (acked[k] && ids[k] == e->ack_id) {
+				/* A request still unanswered may have taken
+				 * this id too (a reset, another indexer): the
+				 * true counts once those answers are in. */
+				e->acked = true;
+				e->barrier = c->next_seq ? c->next_seq - 1 : 0;
+				hits++;
+			}
 	}
-	c->n = keep;
-	reschedule(a, c, now_ms, found > 0);
-	if (!found) {
-		free(*batches);
-		*batches = NULL;
-		if (sent_ms) {
-			free(*sent_ms);
-			*sent_ms = NULL;
-		}
-	}
+	take_cleared(c, batches, sent_ms, &found);
+	reschedule(a, c, now_ms, hits > 0);
 	return found;
 }
 

@@ -14,11 +14,17 @@
  * client resend), or HEC shows it reset the channel (restarts forget ack
  * ids and start again from 0 on the same channel: an id given to us twice,
  * or one far below the highest issued, further than the requests that can
- * be in flight at once), the ids pending from before are unconfirmable.
- * For a reset the caller gives those back and starts the channel's history
- * again from the id that showed it (acks_reset); for an unknown id it
- * retires the channel (acks_retire) and sends new requests on a fresh one.
- * Either way answers to polls sent before are ignored (a per-channel epoch).
+ * be in flight at once), every id on it is unconfirmable: the caller
+ * retires the channel (acks_retire), gives its pending batches back and
+ * sends new requests on a fresh one; answers to polls sent before are
+ * ignored (a per-channel epoch).
+ *
+ * A `true` is credited only when no request could still contradict it: a
+ * request that was unanswered when the poll answer came may hold the same
+ * id (after a reset, or from another indexer behind a non-sticky
+ * balancer), and only its answer tells.  So the tracker numbers the
+ * requests on each channel (acks_request_started/done) and holds a `true`
+ * until every request started before it was processed has been answered.
  */
 #ifndef RELAY_ACKS_H
 #define RELAY_ACKS_H
@@ -35,6 +41,16 @@ void acks_free(struct acks *a);
 /* Find or create the channel (endpoint, guid); returns its handle. */
 int acks_channel(struct acks *a, size_t endpoint, const char *guid);
 const char *acks_channel_guid(const struct acks *a, int ch);
+
+/*
+ * Channels live as handles (slots); acks_gc frees every slot that has
+ * nothing pending, no request open and no poll out, unless keep[slot] (the
+ * caller still refers to it: an endpoint's current channel, a queued post),
+ * so a relay opening a channel per request does not grow without bound.
+ * keep has acks_channel_slots() entries.
+ */
+size_t acks_channel_slots(const struct acks *a);
+void acks_gc(struct acks *a, const bool *keep);
 size_t acks_channel_endpoint(const struct acks *a, int ch);
 
 /*
@@ -67,9 +83,10 @@ int acks_next_poll(struct acks *a,
                    uint64_t *epoch);
 
 /*
- * A poll answered: returns the batches delivered (ids answered true) in
- * *batches (caller frees) and removes them; *sent_ms (if sent_ms is not
- * NULL; caller frees) gets each one's send time.  Answers from an older epoch
+ * A poll answered: returns the batches delivered (ids answered true, with
+ * no request unanswered that could contradict them) in *batches and their
+ * send times in *sent_ms (caller frees both) and removes them; the other
+ * true ones are held for acks_request_done.  Answers from an older epoch
  * are ignored (returns 0).
  */
 size_t acks_poll_done(struct acks *a,
@@ -88,10 +105,19 @@ void acks_poll_failed(struct acks *a, int ch, int64_t now_ms);
 /* Batches whose ack did not come within the timeout (removed; free). */
 size_t acks_take_expired(struct acks *a, int64_t now_ms, int64_t **batches);
 
-/* HEC reset channel ch: drop its pending batches (the caller gives them
- * back) and forget which ids were issued, so the id that showed the reset
- * can be added. */
-void acks_reset(struct acks *a, int ch);
+/* A request goes out on channel ch; returns its number on the channel. */
+uint64_t acks_request_started(struct acks *a, int ch);
+
+/*
+ * Request `seq` on ch was answered (whatever the answer; call after
+ * acks_add for its id).  Returns the batches whose `true` that cleared,
+ * removed, with their send times (*batches, *sent_ms: caller frees).
+ */
+size_t acks_request_done(struct acks *a,
+                         int ch,
+                         uint64_t seq,
+                         int64_t **batches,
+                         int64_t **sent_ms);
 
 /*
  * Retire channel ch: drop its pending batches (the caller gives them back;

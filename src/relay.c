@@ -45,9 +45,8 @@ static size_t held_batches(const struct relay *r, int64_t **out)
 	*out = NULL;
 	acks_batches(r->acks, -1, out, &n);
 	*out = xrealloc(*out, (n + r->n_undelivered + 1) * sizeof(**out));
-	memcpy(*out + n, r->undelivered,
-	       r->n_undelivered * sizeof(*r->undelivered));
-	n += r->n_undelivered;
+	for (size_t i = 0; i < r->n_undelivered; i++)
+		(*out)[n++] = r->undelivered[i];
 	for (const struct post *p = r->posts; p; p = p->next) {
 		*out = xrealloc(*out, (n + 1) * sizeof(**out));
 		(*out)[n++] = p->batch_id;
@@ -103,8 +102,23 @@ static void retry_undelivered(struct relay *r)
 		return;
 	r->undelivered = NULL;
 	r->n_undelivered = 0;
-	relay_deliver(r, b, n);
+	relay_deliver(r, b, NULL, n, sys_now_ms());
 	free(b);
+}
+
+/* Free dead ack channels: all but the current ones and those posts wait on. */
+static void channel_gc(struct relay *r)
+{
+	size_t n = acks_channel_slots(r->acks);
+	bool *keep = xcalloc(n + 1, sizeof(*keep));
+
+	for (size_t i = 0; i < r->n_endpoints; i++)
+		keep[r->ep_channel[i]] = true;
+	for (const struct post *p = r->posts; p; p = p->next)
+		if (p->ch >= 0)
+			keep[p->ch] = true;
+	acks_gc(r->acks, keep);
+	free(keep);
 }
 
 static void upkeep(struct relay *r, int64_t now)
@@ -120,6 +134,10 @@ static void upkeep(struct relay *r, int64_t now)
 	if (r->n_undelivered && now >= r->next_undelivered_ms) {
 		retry_undelivered(r);
 		r->next_undelivered_ms = now + UNDELIVERED_RETRY_MS;
+	}
+	if (now >= r->next_channel_gc_ms) {
+		channel_gc(r);
+		r->next_channel_gc_ms = now + CHANNEL_GC_EVERY_MS;
 	}
 	if (now >= r->next_heartbeat_ms) {
 		heartbeat(r);
@@ -522,12 +540,9 @@ static void setup_channels(struct relay *r)
 	r->ep_channel = xcalloc(r->n_endpoints, sizeof(*r->ep_channel));
 	r->ep_hold_ms = xcalloc(r->n_endpoints, sizeof(*r->ep_hold_ms));
 	r->ep_bad_answer = xcalloc(r->n_endpoints, sizeof(*r->ep_bad_answer));
-	for (size_t i = 0; i < r->n_endpoints; i++) {
-		char guid[37];
-
-		sys_uuid_v4(guid);
-		r->ep_channel[i] = acks_channel(r->acks, i, guid);
-	}
+	r->ep_single_ms = xcalloc(r->n_endpoints, sizeof(*r->ep_single_ms));
+	for (size_t i = 0; i < r->n_endpoints; i++)
+		relay_new_channel(r, i);
 }
 
 static void teardown(struct relay *r)
@@ -546,6 +561,7 @@ static void teardown(struct relay *r)
 	free(r->ep_channel);
 	free(r->ep_hold_ms);
 	free(r->ep_bad_answer);
+	free(r->ep_single_ms);
 	free(r->undelivered);
 	config_free(r->owned_cfg);
 }

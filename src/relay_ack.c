@@ -79,13 +79,9 @@ int relay_on_ack_result(struct relay *r, struct hec_result *res, int64_t now)
 	nb = acks_poll_done(r->acks, ap->ch, ap->epoch, res->resp.ack_ids,
 	                    res->resp.acked, res->resp.n_acks, now, &batches,
 	                    &sent_ms);
-	if (!nb)
-		goto done;
-	for (size_t i = 0; i < nb; i++)
-		metrics_observe(&r->m.ack_seconds,
-		                (double)(now - sent_ms[i]) / 1000.0);
 	/* An ack is reported true only once: record it at once. */
-	relay_deliver(r, batches, nb);
+	if (nb)
+		relay_deliver(r, batches, sent_ms, nb, now);
 done:
 	free(batches);
 	free(sent_ms);
@@ -94,10 +90,28 @@ done:
 	return rc;
 }
 
-void relay_deliver(struct relay *r, int64_t *batches, size_t n)
+void relay_acks_cleared(struct relay *r, int ch, uint64_t seq, int64_t now)
+{
+	int64_t *b, *sent_ms;
+	size_t n = acks_request_done(r->acks, ch, seq, &b, &sent_ms);
+
+	if (n)
+		relay_deliver(r, b, sent_ms, n, now);
+	free(b);
+	free(sent_ms);
+}
+
+void relay_deliver(struct relay *r,
+                   const int64_t *batches,
+                   const int64_t *sent_ms,
+                   size_t n,
+                   int64_t now)
 {
 	int rows = 0;
 
+	for (size_t i = 0; sent_ms && i < n; i++)
+		metrics_observe(&r->m.ack_seconds,
+		                (double)(now - sent_ms[i]) / 1000.0);
 	if (store_mark_delivered(r->store, batches, n, &rows) != 0) {
 		/* Held (and heartbeated) until it works: HEC will not say
 		 * true again. */
@@ -135,14 +149,17 @@ void relay_retire_channel(struct relay *r,
 	/* Whether or not the statement worked, nothing on the channel is
 	 * credited again: what SQL did not release expires unheld. */
 	acks_retire(r->acks, ch);
-	for (size_t ep = 0; ep < r->n_endpoints; ep++) {
-		char guid[37];
+	for (size_t ep = 0; ep < r->n_endpoints; ep++)
+		if (r->ep_channel[ep] == ch)
+			relay_new_channel(r, ep);
+}
 
-		if (r->ep_channel[ep] != ch)
-			continue;
-		sys_uuid_v4(guid);
-		r->ep_channel[ep] = acks_channel(r->acks, ep, guid);
-	}
+void relay_new_channel(struct relay *r, size_t ep)
+{
+	char guid[37];
+
+	sys_uuid_v4(guid);
+	r->ep_channel[ep] = acks_channel(r->acks, ep, guid);
 }
 
 /* Release batches whose ack will not come (timeout, channel reset). */

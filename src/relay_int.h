@@ -52,6 +52,12 @@ struct httpd;
 #define HEALTH_EVERY_MS 30000
 #define GAUGE_EVERY_MS 2000
 #define TOKEN_CHECK_EVERY_MS 5000
+/* After an ack id was issued twice on an endpoint's channel (another
+ * indexer behind a balancer that is not sticky, or a restart), send one
+ * request per channel there for this long before sharing again. */
+#define SINGLE_CHANNEL_MS 600000
+/* Free the slots of dead ack channels this often. */
+#define CHANNEL_GC_EVERY_MS 10000
 /* Retry a failed mark_delivered this often. */
 #define UNDELIVERED_RETRY_MS 1000
 /* Longest wait for acks during a graceful shutdown. */
@@ -64,7 +70,8 @@ struct post {
 	size_t *off; /* n + 1 offsets into body */
 	struct buf body;
 	size_t endpoint;
-	int ch; /* ack channel recorded on the batch; -1: acks off */
+	int ch;       /* ack channel recorded on the batch; -1: acks off */
+	uint64_t seq; /* the request's number on that channel (acks) */
 	int64_t not_before_ms;
 	int tries;
 	bool in_flight;
@@ -89,17 +96,19 @@ struct relay {
 	size_t n_endpoints;
 	size_t cur_endpoint;
 	const char *const *indexed; /* NULL-terminated, borrowed from cfg */
-	int64_t *ep_hold_ms;  /* per endpoint: Retry-After holds it until */
-	bool *ep_bad_answer;  /* per endpoint: told of a bad 2xx (log once) */
-	struct post *posts;   /* queued and in flight */
-	int64_t *undelivered; /* acked, mark_delivered to retry */
+	int64_t *ep_hold_ms;   /* per endpoint: Retry-After holds it until */
+	bool *ep_bad_answer;   /* per endpoint: told of a bad 2xx (log once) */
+	int64_t *ep_single_ms; /* per endpoint: one request per ack channel
+	                          until then (ids were issued twice) */
+	struct post *posts;    /* queued and in flight */
+	int64_t *undelivered;  /* acked, mark_delivered to retry */
 	size_t n_undelivered;
 	int posts_in_flight;
 	int polls_in_flight;
 	int64_t next_claim_ms;
 	int idle_ms;
 	int64_t next_heartbeat_ms, next_recover_ms, next_purge_ms;
-	int64_t next_undelivered_ms;
+	int64_t next_undelivered_ms, next_channel_gc_ms;
 	int64_t next_stats_ms, next_health_ms, next_gauge_ms;
 	int64_t shutdown_deadline_ms; /* 0 until a stop is requested */
 	bool adopted_unpolled; /* hold claims until adopted acks were polled */
@@ -160,8 +169,17 @@ void relay_retire_channel(struct relay *r,
                           int64_t batch,
                           const char *outcome,
                           const char *reason);
-/* Record acked batches delivered, keeping those that fail for a retry. */
-void relay_deliver(struct relay *r, int64_t *batches, size_t n);
+/* Record acked batches delivered (sent_ms, if not NULL, for the ack
+ * latency), keeping those that fail for a retry. */
+void relay_deliver(struct relay *r,
+                   const int64_t *batches,
+                   const int64_t *sent_ms,
+                   size_t n,
+                   int64_t now);
+/* A fresh ack channel for endpoint ep's new requests. */
+void relay_new_channel(struct relay *r, size_t ep);
+/* Request `seq` on channel ch was answered: deliver what that cleared. */
+void relay_acks_cleared(struct relay *r, int ch, uint64_t seq, int64_t now);
 /* Release expired (at startup: our own unsent) batches, adopt sent ones. */
 int relay_recover(struct relay *r, bool startup, int64_t now);
 

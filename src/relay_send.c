@@ -367,6 +367,13 @@ static int submit_post(struct relay *r, struct post *p, size_t ep)
 	p->tries++;
 	rc = hec_post_events(r->hec, p->endpoint, channel, p->body.data,
 	                     p->body.len, p);
+	if (!rc && channel) {
+		p->seq = acks_request_started(r->acks, p->ch);
+		/* One request per channel while ids are being issued twice
+		 * on this endpoint: no id can then answer for another. */
+		if (r->ep_single_ms[ep] > sys_now_ms())
+			relay_new_channel(r, ep);
+	}
 	if (rc) {
 		log_error("cannot start HEC request",
 		          "batch=%" PRId64 " error=\"%s\"", p->batch_id,
@@ -556,22 +563,14 @@ static int on_accepted(struct relay *r,
 	COUNT(r, events_sent, rows);
 	if (!acks_add(r->acks, ch, (uint64_t)res->resp.ack_id, p->batch_id,
 	              rows, now, now)) {
-		/* HEC reset the channel: the ids pending from before will
-		 * never be confirmed; this request's own id is known and
-		 * starts the channel's history again. */
-		int64_t *lost = NULL;
-		size_t n_lost = 0;
-
-		log_warn("HEC reissued an ack id on the channel (restart?)",
-		         "batch=%" PRId64 " ack_id=%" PRId64, p->batch_id,
-		         res->resp.ack_id);
-		acks_batches(r->acks, ch, &lost, &n_lost);
-		acks_reset(r->acks, ch);
-		(void)relay_release_batches(r, lost, n_lost, "ack_reset",
-		                            "HEC forgot the ack channel"
-		                            " (restart?)");
-		(void)acks_add(r->acks, ch, (uint64_t)res->resp.ack_id,
-		               p->batch_id, rows, now, now);
+		log_warn("HEC issued an ack id twice on the channel (a restart,"
+		         " or HEC nodes behind a balancer that is not sticky);"
+		         " sending one request per ack channel for a while",
+		         "endpoint=%s batch=%" PRId64 " ack_id=%" PRId64, url,
+		         p->batch_id, res->resp.ack_id);
+		relay_retire_channel(r, ch, p->batch_id, "ack_reset",
+		                     "HEC reissued an ack id on the channel");
+		r->ep_single_ms[p->endpoint] = now + SINGLE_CHANNEL_MS;
 	}
 	relay_post_free(p);
 	return 0;
@@ -917,10 +916,11 @@ static bool on_resent(struct relay *r, struct post *p, int resends)
 	return false;
 }
 
-int relay_on_event_result(struct relay *r, struct hec_result *res, int64_t now)
+static int handle_event_result(struct relay *r,
+                               struct post *p,
+                               struct hec_result *res,
+                               int64_t now)
 {
-	struct post *p = res->ctx;
-
 	r->posts_in_flight--;
 	unlink_post(r, p);
 	p->in_flight = false;
@@ -950,6 +950,20 @@ int relay_on_event_result(struct relay *r, struct hec_result *res, int64_t now)
 		return on_retry(r, p, res, now);
 	}
 	return 0;
+}
+
+int relay_on_event_result(struct relay *r, struct hec_result *res, int64_t now)
+{
+	struct post *p = res->ctx;
+	int ch = r->cfg->splunk.use_ack ? p->ch : -1;
+	uint64_t seq = p->seq;
+	int rc = handle_event_result(r, p, res, now);
+
+	/* After the answer's own id was checked: a true held back for it
+	 * may count now. */
+	if (ch >= 0)
+		relay_acks_cleared(r, ch, seq, now);
+	return rc;
 }
 
 /* Give back every queued post that is not in flight (shutdown). */

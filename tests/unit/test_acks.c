@@ -12,7 +12,7 @@ static void test_acks__poll_soon_then_back_off(void)
 	struct acks *a = acks_new(50, 1000, 300000);
 	int ch = acks_channel(a, 0, G1);
 	uint64_t *ids = NULL, epoch;
-	int64_t *b = NULL;
+	int64_t *b = NULL, *t = NULL;
 	size_t n;
 	bool f = false;
 
@@ -26,7 +26,7 @@ static void test_acks__poll_soon_then_back_off(void)
 	CHECK_INT(ids[0], 0);
 	/* Polling: no second poll of the same channel until it answers. */
 	CHECK_INT(acks_next_poll(a, 5000, &ids, &n, &epoch), -1);
-	CHECK_INT(acks_poll_done(a, ch, epoch, ids, &f, 1, 1060, &b, NULL), 0);
+	CHECK_INT(acks_poll_done(a, ch, epoch, ids, &f, 1, 1060, &b, &t), 0);
 	free(ids);
 	/* Nothing acked: the delay doubles (50 -> 100). */
 	CHECK_INT(acks_next_deadline(a), 1160);
@@ -38,7 +38,7 @@ static void test_acks__true_delivers_once(void)
 	struct acks *a = acks_new(10, 100, 300000);
 	int ch = acks_channel(a, 0, G1);
 	uint64_t *ids = NULL, epoch;
-	int64_t *b = NULL;
+	int64_t *b = NULL, *t = NULL;
 	bool answer[3] = {true, false, true};
 	uint64_t asked[3] = {0, 1, 2};
 	size_t n;
@@ -51,11 +51,13 @@ static void test_acks__true_delivers_once(void)
 	CHECK_INT(acks_next_poll(a, 10, &ids, &n, &epoch), ch);
 	CHECK_INT(n, 3);
 	free(ids);
-	CHECK_INT(acks_poll_done(a, ch, epoch, asked, answer, 3, 20, &b, NULL),
+	CHECK_INT(acks_poll_done(a, ch, epoch, asked, answer, 3, 20, &b, &t),
 	          2);
 	CHECK_INT(b[0], 10);
 	CHECK_INT(b[1], 12);
+	CHECK_INT(t[0], 0);
 	free(b);
+	free(t);
 	CHECK_INT(acks_pending_batches(a), 1);
 	acks_free(a);
 }
@@ -84,7 +86,7 @@ static void test_acks__reset_is_refused_and_retire_ignores_old_answers(void)
 	struct acks *a = acks_new(10, 100, 300000);
 	int ch = acks_channel(a, 0, G1), ch2 = acks_channel(a, 0, G2);
 	uint64_t *ids = NULL, epoch, asked[1] = {0};
-	int64_t *b = NULL;
+	int64_t *b = NULL, *t = NULL;
 	size_t nb = 0;
 	bool yes = true;
 	size_t n;
@@ -104,8 +106,7 @@ static void test_acks__reset_is_refused_and_retire_ignores_old_answers(void)
 	acks_retire(a, ch);
 	CHECK(acks_retired(a, ch));
 	/* The answer to the poll sent before the retirement is ignored... */
-	CHECK_INT(acks_poll_done(a, ch, epoch, asked, &yes, 1, 20, &b, NULL),
-	          0);
+	CHECK_INT(acks_poll_done(a, ch, epoch, asked, &yes, 1, 20, &b, &t), 0);
 	/* ...no new id is credited on the channel... */
 	CHECK(!acks_add(a, ch, 7, 13, 1, 20, 20));
 	/* ...and the other channel was not affected. */
@@ -135,6 +136,63 @@ static void test_acks__out_of_order_ids_are_not_a_reset(void)
 	acks_free(a);
 }
 
+/* A true is credited only once every request that was unanswered when it
+ * came has been answered: one of them may hold the same id (a reset, or
+ * another indexer behind a non-sticky balancer). */
+static void test_acks__true_waits_for_open_requests(void)
+{
+	struct acks *a = acks_new(10, 100, 300000);
+	int ch = acks_channel(a, 0, G1);
+	uint64_t *ids = NULL, epoch, asked[1] = {0}, s1, s2, s3;
+	int64_t *b = NULL, *t = NULL;
+	bool yes = true;
+	size_t n;
+
+	s1 = acks_request_started(a, ch);
+	CHECK(acks_add(a, ch, 0, 10, 1, 0, 0));
+	CHECK_INT(acks_request_done(a, ch, s1, &b, &t), 0);
+	s2 = acks_request_started(a, ch); /* answer not in yet */
+	CHECK_INT(acks_next_poll(a, 10, &ids, &n, &epoch), ch);
+	free(ids);
+	CHECK_INT(acks_poll_done(a, ch, epoch, asked, &yes, 1, 20, &b, &t), 0);
+	CHECK_INT(acks_pending_batches(a), 1);
+	/* Held: not asked again. */
+	CHECK_INT(acks_next_poll(a, 1000, &ids, &n, &epoch), -1);
+	/* A request started after the true came cannot contradict it. */
+	s3 = acks_request_started(a, ch);
+	CHECK(acks_add(a, ch, 1, 11, 1, 30, 30));
+	CHECK_INT(acks_request_done(a, ch, s2, &b, &t), 1);
+	CHECK_INT(b[0], 10);
+	free(b);
+	free(t);
+	CHECK_INT(acks_request_done(a, ch, s3, &b, &t), 0);
+	acks_free(a);
+}
+
+static void test_acks__held_true_dies_with_the_channel(void)
+{
+	struct acks *a = acks_new(10, 100, 300000);
+	int ch = acks_channel(a, 0, G1);
+	uint64_t *ids = NULL, epoch, asked[1] = {0}, s1, s2;
+	int64_t *b = NULL, *t = NULL;
+	bool yes = true;
+	size_t n;
+
+	s1 = acks_request_started(a, ch);
+	CHECK(acks_add(a, ch, 0, 10, 1, 0, 0));
+	CHECK_INT(acks_request_done(a, ch, s1, &b, &t), 0);
+	s2 = acks_request_started(a, ch);
+	CHECK_INT(acks_next_poll(a, 10, &ids, &n, &epoch), ch);
+	free(ids);
+	CHECK_INT(acks_poll_done(a, ch, epoch, asked, &yes, 1, 20, &b, &t), 0);
+	/* The open request's answer: id 0 again.  The true was its. */
+	CHECK(!acks_add(a, ch, 0, 11, 1, 30, 30));
+	acks_retire(a, ch);
+	CHECK_INT(acks_request_done(a, ch, s2, &b, &t), 0);
+	CHECK_INT(acks_pending_batches(a), 0);
+	acks_free(a);
+}
+
 int main(void)
 {
 	UNIT_RUN(test_acks__poll_soon_then_back_off);
@@ -142,5 +200,7 @@ int main(void)
 	UNIT_RUN(test_acks__timeout);
 	UNIT_RUN(test_acks__reset_is_refused_and_retire_ignores_old_answers);
 	UNIT_RUN(test_acks__out_of_order_ids_are_not_a_reset);
+	UNIT_RUN(test_acks__true_waits_for_open_requests);
+	UNIT_RUN(test_acks__held_true_dies_with_the_channel);
 	return unit_finish();
 }
