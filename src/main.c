@@ -41,6 +41,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "Usage: clawdstrike-relay [-c FILE] COMMAND [ARGS]\n"
+	        "       clawdstrike-relay COMMAND [ARGS] [-c FILE]\n"
 	        "\n"
 	        "Delivers Clawdstrike security events from the PostgreSQL outbox\n"
 	        "to Splunk HEC with indexer acknowledgement.\n"
@@ -53,7 +54,8 @@ static void usage(FILE *out)
 	        "\n"
 	        "Options:\n"
 	        "  -c, --config FILE  configuration file (default: $CLAWDSTRIKE_RELAY_CONFIG,\n"
-	        "                     else " DEFAULT_CONFIG ")\n"
+	        "                     else " DEFAULT_CONFIG "); before or after\n"
+	        "                     the command\n"
 	        "  -h, --help         show this help (COMMAND --help for a command)\n"
 	        "  -V, --version      print the version\n"
 	        "      --config-reference\n"
@@ -64,6 +66,45 @@ static void usage(FILE *out)
 	        "configuration file libpq's PG* environment variables apply.\n"
 	        "\n"
 	        "Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error.\n");
+}
+
+/*
+ * People type `clawdstrike-relay run -c relay.yaml` as often as the other
+ * way round: take -c/--config out of the command's arguments (up to a
+ * "--"), so every command accepts the global option after its name too.
+ * No command has a -c of its own.  Returns the new argc, or -1 when -c
+ * has no value.
+ */
+static int take_global_config(struct cli_ctx *ctx, int argc, char **argv)
+{
+	int out = 1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL;
+
+		if (strcmp(a, "--") == 0) {
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			if (i + 1 >= argc)
+				return -1;
+			val = argv[++i];
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			val = a + 9;
+		} else if (strncmp(a, "-c", 2) == 0) {
+			val = a + 2;
+		}
+		if (!val) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		ctx->config_path = val;
+		ctx->config_explicit = 1;
+	}
+	argv[out] = NULL;
+	return out;
 }
 
 int main(int argc, char **argv)
@@ -113,9 +154,16 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {
 			/* The command sees argv starting at its own name. */
-			optind++;
-			return commands[i].fn(&ctx, argc - optind + 1,
-			                      argv + optind - 1);
+			int n = take_global_config(&ctx, argc - optind,
+			                           argv + optind);
+
+			if (n < 0) {
+				fprintf(stderr,
+				        "%s: option '-c' needs a file name\n",
+				        argv[0]);
+				return CLI_USAGE;
+			}
+			return commands[i].fn(&ctx, n, argv + optind);
 		}
 	}
 	fprintf(stderr, "%s: unknown command '%s' (see --help)\n", argv[0],
