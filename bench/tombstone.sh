@@ -35,6 +35,8 @@ if [ -z "${BENCH_INSIDE_PG:-}" ]; then
 	opts=()
 	for s in "${PG_SETTINGS[@]}"; do opts+=(-o "$s"); done
 	export BENCH_INSIDE_PG=1
+	# A UTF-8 cluster whatever this machine's locale (scripts/test).
+	export LANG=C.UTF-8 LC_ALL=C.UTF-8
 	exec pg_virtualenv -t -v 15 "${opts[@]}" -- "$0" "$@"
 fi
 

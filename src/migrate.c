@@ -52,6 +52,36 @@ static int query_int(struct db *db,
 	return 0;
 }
 
+/*
+ * The outbox needs a UTF-8 database: events are JSON (jsonb Unicode
+ * escapes) and Splunk takes UTF-8.  A cluster made without a locale is
+ * SQL_ASCII, where libpq's UTF-8 client cannot even convert: refuse it
+ * here, once, with what to do.
+ */
+static int check_encoding(struct db *db)
+{
+	struct db_result *r;
+	int rc = db_query(db, &r,
+	                  "SELECT current_database(),"
+	                  " pg_encoding_to_char(encoding) FROM pg_database"
+	                  " WHERE datname = current_database()",
+	                  0, NULL);
+
+	if (rc)
+		return rc;
+	if (db_result_rows(r) == 1 &&
+	    strcmp(db_result_value(r, 0, 1), "UTF8") != 0)
+		rc = relay_error_set(
+		        "database %s has encoding %s; the outbox needs UTF8:"
+		        " create it with `createdb -E UTF8 -T template0 %s`"
+		        " (or a cluster initialised with a UTF-8 locale, e.g."
+		        " LANG=C.UTF-8)",
+		        db_result_value(r, 0, 0), db_result_value(r, 0, 1),
+		        db_result_value(r, 0, 0));
+	db_result_free(r);
+	return rc;
+}
+
 int migrate_schema_version(struct db *db, int *out, int *sql_current)
 {
 	/* Two steps: a query naming a missing table fails at parse time,
@@ -72,7 +102,9 @@ int migrate_schema_version(struct db *db, int *out, int *sql_current)
 	*out = 0;
 	if (sql_current)
 		*sql_current = 0;
-	rc = query_int(db, sql_exists, 0, NULL, &tables);
+	rc = check_encoding(db);
+	if (!rc)
+		rc = query_int(db, sql_exists, 0, NULL, &tables);
 	if (rc || tables < 1)
 		return rc;
 	rc = query_int(db, sql_version, 0, NULL, out);
@@ -190,6 +222,9 @@ int migrate_run(struct db *db, struct migrate_report *out, FILE *log)
 	int rc, latest = sqlbundle_latest_version();
 
 	memset(out, 0, sizeof(*out));
+	rc = check_encoding(db);
+	if (rc)
+		return rc;
 	rc = db_exec(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")");
 	if (rc)
 		return rc;
