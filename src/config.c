@@ -90,7 +90,7 @@ static const struct key keys[] = {
 	 "days delivered rows are kept in the outbox; 0 keeps them forever (failed rows are never removed)"},
 
 	{SPL "enabled", CT_BOOL, OFF(splunk.enabled), "true", 0, 0, 0, NULL,
-	 "deliver to Splunk HEC; when true, hec_url and one token source are required"},
+	 "deliver to Splunk HEC; when true, hec_url and one token source are required; false: run claims and delivers nothing (retention and metrics only)"},
 	{SPL "hec_url", CT_URLS, OFF(splunk.hec_url), NULL, 0, 0, 0, check_url,
 	 "HEC base URL (https://host:8088) or a list of them for failover; ack polls stick to the URL that took the batch; required"},
 	{SPL "hec_token", CT_STR, OFF(splunk.hec_token), "", CONFIG_RELOADABLE | CONFIG_SECRET, 0, 0, check_token,

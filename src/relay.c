@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -121,6 +122,16 @@ static void channel_gc(struct relay *r)
 	free(keep);
 }
 
+static void purge(struct relay *r)
+{
+	long rows = 0;
+
+	if (store_purge(r->store, r->cfg->retention.delivered_days, 10000,
+	                &rows) == 0 &&
+	    rows)
+		log_info("purged delivered rows", "rows=%ld", rows);
+}
+
 static void upkeep(struct relay *r, int64_t now)
 {
 	const int lease_ms = r->cfg->relay.lease_s * 1000;
@@ -148,12 +159,7 @@ static void upkeep(struct relay *r, int64_t now)
 		r->next_recover_ms = now + lease_ms / 2;
 	}
 	if (now >= r->next_purge_ms && r->cfg->retention.delivered_days > 0) {
-		long rows = 0;
-
-		if (store_purge(r->store, r->cfg->retention.delivered_days,
-		                10000, &rows) == 0 &&
-		    rows)
-			log_info("purged delivered rows", "rows=%ld", rows);
+		purge(r);
 		r->next_purge_ms = now + PURGE_EVERY_MS;
 	}
 	if (now >= r->next_health_ms) {
@@ -489,6 +495,35 @@ static int loop(struct relay *r)
 	}
 }
 
+/*
+ * exporters.splunk.enabled: false: a relay that delivers nothing — it
+ * claims nothing and holds no batch — but keeps retention and the metrics
+ * listener going until it is stopped.
+ */
+static int loop_without_delivery(struct relay *r)
+{
+	log_info("delivery disabled (exporters.splunk.enabled: false):"
+	         " claiming nothing; retention and metrics only",
+	         NULL);
+	atomic_store(&r->m.hec_up, false);
+	while (!relay_stopping(r)) {
+		int64_t now = sys_now_ms();
+		struct pollfd pfd = {r->sig->wake_fd, POLLIN, 0};
+
+		publish_gauges(r, now);
+		if (now >= r->next_purge_ms &&
+		    r->cfg->retention.delivered_days > 0) {
+			purge(r);
+			r->next_purge_ms = now + PURGE_EVERY_MS;
+		}
+		if (store_fenced(r->store))
+			return RELAY_ERR;
+		(void)poll(&pfd, r->sig->wake_fd >= 0 ? 1 : 0, 1000);
+		drain_wake_fd(r->sig->wake_fd);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ set-up */
 
 /* Config strings are "" when unset; hec wants NULL. */
@@ -621,6 +656,10 @@ int relay_run(const struct config *cfg, struct relay_signals *sig)
 		goto done;
 	atomic_store(&r.m.db_up, true);
 	store_on_health(r.store, on_db_health, &r);
+	if (!cfg->splunk.enabled) {
+		rc = loop_without_delivery(&r);
+		goto done;
+	}
 	rc = open_hec(&r);
 	if (rc)
 		goto done;
