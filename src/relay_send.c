@@ -128,13 +128,23 @@ post_add_row(struct relay *r, struct post *p, const struct store_row *row)
 	config_route_event(cfg, event_field_getter, ev, &eo.index,
 	                   &eo.sourcetype);
 	rc = event_format_envelope(ev, &eo, &p->body);
-	event_free(ev);
 	if (rc == RELAY_EFULL && p->n == 0) {
-		relay_error_set("event too large for HEC: its envelope exceeds"
-		                " batch.max_bytes (%zu bytes)",
-		                p->body.max);
-		return RELAY_EINVAL;
+		/* Bigger than a batch but an event the database took: it goes
+		 * alone, in a request of up to max_content_length, and the
+		 * post is full after it. */
+		p->body.max = (size_t)cfg->splunk.max_content_length;
+		rc = event_format_envelope(ev, &eo, &p->body);
+		if (rc == RELAY_EFULL)
+			relay_error_set(
+			        "event too large for HEC: its envelope"
+			        " exceeds max_content_length (%zu bytes)",
+			        p->body.max);
+		if (rc == RELAY_EFULL)
+			rc = RELAY_EINVAL;
+		else if (!rc)
+			p->body.max = p->body.len;
 	}
+	event_free(ev);
 	if (rc)
 		return rc;
 	p->ids[p->n] = row->id;
@@ -250,7 +260,8 @@ build_posts(struct relay *r, struct store_claim *c, int ch, int64_t now)
 				p = NULL;
 				goto done;
 			}
-			p = post_new(newb, rest, p->body.max);
+			p = post_new(newb, rest,
+			             (size_t)r->cfg->splunk.batch.max_bytes);
 			p->endpoint = r->cur_endpoint;
 			p->ch = ch;
 			i--; /* retry this row in the new post */
