@@ -3,9 +3,10 @@
 -- (never one huge DELETE: that times out and leaves a burst of dead
 -- tuples).  Relays call purge() periodically; each call does at most
 -- `max_rows` of each kind.  An explicit `older_than` applies to delivered
--- rows and batches (the relay passes retention.delivered_days); by default
--- each has its own setting.  Tombstones always follow retention_tombstones:
--- they are what must outlive the rows, whatever age the caller purges at.
+-- rows only (the relay passes retention.delivered_days); by default they
+-- follow retention_delivered.  The batch audit always follows
+-- retention_batches and tombstones retention_tombstones: they are the
+-- proof that must outlive the rows, whatever age the caller purges at.
 
 -- purge() gained its tombstone_rows column; CREATE OR REPLACE cannot change
 -- a function's result columns, so the two-column version of migration 0001
@@ -30,8 +31,8 @@ AS $$
 DECLARE
 	age_outbox interval := coalesce(older_than,
 		(SELECT value::interval FROM clawdstrike.settings WHERE key = 'retention_delivered'));
-	age_batch interval := coalesce(older_than,
-		(SELECT value::interval FROM clawdstrike.settings WHERE key = 'retention_batches'));
+	age_batch interval :=
+		(SELECT value::interval FROM clawdstrike.settings WHERE key = 'retention_batches');
 	-- The dedup horizon is never shorter than the batch audit: a
 	-- duplicate that reaches Splunk can always be traced to its batch.
 	age_tomb interval := greatest(

@@ -87,7 +87,7 @@ static const struct key keys[] = {
 	{"log.level", CT_LEVEL, OFF(log.level), "info", CONFIG_RELOADABLE, 0, 0, NULL,
 	 "error, warn, info or debug"},
 	{"retention.delivered_days", CT_INT, OFF(retention.delivered_days), "7", 0, 0, 36500, NULL,
-	 "days delivered rows are kept in the outbox; 0 keeps them forever (failed rows are never removed)"},
+	 "days delivered rows are kept in the outbox; 0 keeps them forever (failed rows are never removed); the batch audit and event_id tombstones follow the database settings retention_batches and retention_tombstones (30 days)"},
 
 	{SPL "enabled", CT_BOOL, OFF(splunk.enabled), "true", 0, 0, 0, NULL,
 	 "deliver to Splunk HEC; when true, hec_url and one token source are required; false: run claims and delivers nothing (retention and metrics only)"},

@@ -2,7 +2,7 @@
 -- batch rows older than the age, oldest first, at most max_rows of each per
 -- call, and never a pending, failed or in-flight row or an open batch.
 BEGIN;
-SELECT plan(25);
+SELECT plan(27);
 
 DELETE FROM clawdstrike.outbox;
 DELETE FROM clawdstrike.batch;
@@ -69,15 +69,17 @@ SELECT is((SELECT count(*) FROM clawdstrike.outbox), 14::bigint, 'fixture: 10 de
 
 -- Chunks of at most max_rows, oldest first --------------------------------------------
 SELECT row_eq($$SELECT outbox_rows, batch_rows FROM clawdstrike.purge('7 days', 2)$$, ROW(2::bigint, 2::bigint),
-	      'purge(7 days, 2) deletes two delivered rows and two closed batches');
+	      'purge(7 days, 2) deletes two delivered rows and two closed batches older than retention_batches');
 SELECT is(pg_temp.n('d14') + pg_temp.n('d13'), 0::bigint, 'the two oldest delivered rows went first');
 SELECT is(pg_temp.n('d12') + pg_temp.n('d11') + pg_temp.n('d10'), 3::bigint, 'the younger ones are still there');
 SELECT is(pg_temp.nb('b40'), 1::bigint, 'the oldest closed batches went first');
-SELECT row_eq($$SELECT outbox_rows, batch_rows FROM clawdstrike.purge('7 days', 2)$$, ROW(2::bigint, 2::bigint), 'second chunk');
+SELECT row_eq($$SELECT outbox_rows, batch_rows FROM clawdstrike.purge('7 days', 2)$$, ROW(2::bigint, 1::bigint), 'second chunk');
 SELECT row_eq($$SELECT outbox_rows, batch_rows FROM clawdstrike.purge('7 days', 2)$$, ROW(1::bigint, 0::bigint), 'third chunk: the rest');
 SELECT row_eq($$SELECT outbox_rows, batch_rows FROM clawdstrike.purge('7 days', 2)$$, ROW(0::bigint, 0::bigint), 'nothing left to purge');
 SELECT is(pg_temp.n('d1'), 2::bigint, 'delivered rows younger than the age are kept');
 SELECT is(pg_temp.nb('b1'), 1::bigint, 'closed batches younger than the age are kept');
+SELECT is(pg_temp.nb('b20'), 1::bigint,
+	  'the batch audit outlives the delivered rows: older_than (7 days) does not apply to it, retention_batches (30 days) does');
 SELECT is((SELECT string_agg(event->>'tag' || '=' || status, ' ' ORDER BY event->>'tag') FROM clawdstrike.outbox
 	    WHERE event->>'tag' IN ('failed', 'sent', 'sending', 'pending')),
 	  'failed=failed pending=pending sending=sending sent=sent',
@@ -111,6 +113,9 @@ SELECT is((SELECT outbox_rows FROM clawdstrike.purge('-1 day', 100000)), 1::bigi
 	  'purge with a negative age deletes every delivered row (one left after the replay)');
 SELECT is((SELECT count(*) FROM clawdstrike.outbox WHERE status = 'delivered'), 0::bigint, 'no delivered row left');
 SELECT is((SELECT count(*) FROM clawdstrike.outbox), 5::bigint, 'the replayed, failed, pending and in-flight rows remain');
+UPDATE clawdstrike.settings SET value = '-1 day' WHERE key = 'retention_batches';
+SELECT cmp_ok((SELECT batch_rows FROM clawdstrike.purge('-1 day', 100000)), '>', 0::bigint,
+	  'with retention_batches negative too, the remaining closed batches go');
 SELECT is((SELECT count(*) FROM clawdstrike.batch WHERE state = 'closed'), 0::bigint, 'every closed batch is gone');
 SELECT is((SELECT count(*) FROM clawdstrike.batch WHERE state <> 'closed'), 2::bigint, 'open batches remain');
 SELECT results_eq($$SELECT string_agg(status, ',' ORDER BY status) FROM clawdstrike.outbox$$,
