@@ -54,7 +54,8 @@ static void usage(FILE *out)
 	        "\n"
 	        "Options:\n"
 	        "  -c, --config FILE  configuration file (default: $CLAWDSTRIKE_RELAY_CONFIG,\n"
-	        "                     else " DEFAULT_CONFIG "); before or after\n"
+	        "                     else " DEFAULT_CONFIG
+	        "); before or after\n"
 	        "                     the command\n"
 	        "  -h, --help         show this help (COMMAND --help for a command)\n"
 	        "  -V, --version      print the version\n"
