@@ -3,7 +3,8 @@
  * relay: the delivery loop (see relay.h for the pipeline) — upkeep
  * (timeouts, heartbeats, recovery, retention, gauges), token and
  * configuration reloads, the loop itself, and set-up and teardown.  Claims
- * and posts are in relay_send.c, ack polling in relay_ack.c.
+ * and posts are in relay_send.c, their answers in relay_answer.c, ack
+ * polling in relay_ack.c.
  */
 #include "relay.h"
 #include "relay_int.h"

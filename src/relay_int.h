@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * relay_int: what the relay's own files share (relay.c: the loop, upkeep,
- * reloads and set-up; relay_send.c: claims, posts and HEC's answers to
- * them; relay_ack.c: ack polling and recovery).  Not a public interface:
+ * reloads and set-up; relay_send.c: claims and posts; relay_answer.c:
+ * HEC's answers to them; relay_ack.c: ack polling, channels and
+ * recovery).  Not a public interface:
  * everything here runs on the relay's one thread.
  *
  * A `post` is one claimed batch on its way to HEC: its rows in body order,
@@ -138,12 +139,27 @@ static inline bool relay_stopping(const struct relay *r)
 	return r->sig->stop != 0;
 }
 
-/* relay_send.c */
+/* relay_send.c: claims, posts, sending */
 int relay_fill(struct relay *r, int64_t now);
+void relay_post_free(struct post *p);
+/* A copy of rows [from, to) of p as a new post of batch `batch`. */
+struct post *relay_post_copy_range(const struct post *p,
+                                   size_t from,
+                                   size_t to,
+                                   int64_t batch);
+/* Keep only rows [0, n) of p. */
+void relay_post_truncate(struct post *p, size_t n);
+/* Put p on the posts list, to be sent at not_before or later. */
+void relay_queue_post(struct relay *r, struct post *p, int64_t not_before);
+void relay_unlink_post(struct relay *r, struct post *p);
+/* Give a post's batch back before its request went out, and free p. */
+void relay_abandon_post(struct relay *r, struct post *p, const char *why);
+void relay_count_failed(struct relay *r, size_t n);
+
+/* relay_answer.c: HEC's answers to event posts */
 int relay_on_event_result(struct relay *r, struct hec_result *res, int64_t now);
 /* Give back every queued post that is not in flight (shutdown). */
 void relay_release_queued(struct relay *r);
-void relay_post_free(struct post *p);
 /* Drop the queued post of `batch` (its lease was taken back). */
 bool relay_drop_post(struct relay *r, int64_t batch);
 /* Describe a HEC answer for last_error and logs. */

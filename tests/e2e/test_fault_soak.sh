@@ -25,29 +25,35 @@ CFG_LEASE_S=6
 CFG_TIMEOUT_MS=4000
 CFG_ACK_TIMEOUT_S=10
 CFG_MAX_IN_FLIGHT=4
-start_relay r1
-start_relay r2
 
-# A share of the statements on the queue tables fail: row triggers on the
-# outbox (every relay transition updates it) and the batch table.
+# A share of the statements on the queue tables fail: statement triggers
+# on the outbox (every relay transition updates it) and the batch table,
+# installed once; the share is a row in public.e2e_rate (changing it by
+# DDL mid-run would deadlock with the relays' own statements).
+sql "CREATE TABLE public.e2e_rate (r float8 NOT NULL);
+     INSERT INTO public.e2e_rate VALUES (0);
+     GRANT SELECT ON public.e2e_rate TO PUBLIC;
+     CREATE FUNCTION public.e2e_flaky() RETURNS trigger
+     LANGUAGE plpgsql AS \$\$ BEGIN
+       IF random() < (SELECT r FROM public.e2e_rate) THEN
+         RAISE EXCEPTION 'e2e: canceling statement due to statement timeout'
+           USING ERRCODE = '57014';
+       END IF;
+       RETURN NULL; END \$\$;
+     CREATE TRIGGER e2e_flaky BEFORE UPDATE ON clawdstrike.outbox
+       FOR EACH STATEMENT EXECUTE FUNCTION public.e2e_flaky();
+     CREATE TRIGGER e2e_flaky BEFORE INSERT OR UPDATE ON clawdstrike.batch
+       FOR EACH STATEMENT EXECUTE FUNCTION public.e2e_flaky();" >/dev/null ||
+	die "cannot install the flaky triggers"
 flaky() {
-	sql "CREATE OR REPLACE FUNCTION public.e2e_flaky() RETURNS trigger
-	     LANGUAGE plpgsql AS \$\$ BEGIN
-	       RAISE EXCEPTION 'e2e: canceling statement due to statement timeout'
-	         USING ERRCODE = '57014'; END \$\$;
-	     DROP TRIGGER IF EXISTS e2e_flaky ON clawdstrike.outbox;
-	     DROP TRIGGER IF EXISTS e2e_flaky ON clawdstrike.batch;
-	     CREATE TRIGGER e2e_flaky BEFORE UPDATE ON clawdstrike.outbox
-	       FOR EACH STATEMENT WHEN (random() < $1) EXECUTE FUNCTION public.e2e_flaky();
-	     CREATE TRIGGER e2e_flaky BEFORE INSERT OR UPDATE ON clawdstrike.batch
-	       FOR EACH STATEMENT WHEN (random() < $1) EXECUTE FUNCTION public.e2e_flaky();" ||
-		die "cannot install the flaky triggers"
+	sql "UPDATE public.e2e_rate SET r = $1" >/dev/null || die "flaky $1"
 }
 steady() {
-	sql "DROP TRIGGER IF EXISTS e2e_flaky ON clawdstrike.outbox;
-	     DROP TRIGGER IF EXISTS e2e_flaky ON clawdstrike.batch" || die "drop flaky"
+	flaky 0
 }
 
+start_relay r1
+start_relay r2
 flaky 0.03
 END_T=$(($(date +%s) + SOAK_S))
 seed=1000
