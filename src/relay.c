@@ -525,6 +525,32 @@ static int loop_without_delivery(struct relay *r)
 	return 0;
 }
 
+/*
+ * Startup recovery must succeed before anything is claimed, but a failing
+ * statement (a timeout, a read-only primary being promoted) is no reason
+ * to exit: retry with back-off until it works or a stop is requested.
+ */
+static int recover_at_start(struct relay *r)
+{
+	int delay = 250;
+
+	while (relay_recover(r, true, sys_now_ms()) != 0) {
+		struct pollfd pfd = {r->sig->wake_fd, POLLIN, 0};
+
+		if (store_fenced(r->store))
+			return RELAY_ERR;
+		log_warn("startup recovery failed; retrying before claiming"
+		         " anything",
+		         "retry_ms=%d", delay);
+		(void)poll(&pfd, r->sig->wake_fd >= 0 ? 1 : 0, delay);
+		drain_wake_fd(r->sig->wake_fd);
+		if (relay_stopping(r))
+			return 0;
+		delay = delay * 2 > 10000 ? 10000 : delay * 2;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ set-up */
 
 /* Config strings are "" when unset; hec wants NULL. */
@@ -672,8 +698,8 @@ int relay_run(const struct config *cfg, struct relay_signals *sig)
 	         cfg->splunk.use_ack ? "true" : "false", cfg->splunk.batch.size,
 	         cfg->relay.max_in_flight);
 	/* Resume our own persisted acks before sending anything new. */
-	rc = relay_recover(&r, true, sys_now_ms());
-	if (rc)
+	rc = recover_at_start(&r);
+	if (rc || relay_stopping(&r))
 		goto done;
 	r.next_recover_ms = sys_now_ms() + cfg->relay.lease_s * 500;
 	rc = loop(&r);

@@ -80,9 +80,10 @@ static int claim_instance(struct store *s)
 }
 
 /*
- * After a reconnect our old session may still hold the lock for a moment
- * (its backend exits when it notices the closed socket): ask again for a
- * while before concluding another process took the name.
+ * After a reconnect, or a restart right after a kill -9, the old session
+ * may still hold the lock for a moment (its backend exits when it notices
+ * the closed socket): ask again for a while before concluding another
+ * process took the name.
  */
 static int reclaim_instance(struct store *s)
 {
@@ -95,8 +96,7 @@ static int reclaim_instance(struct store *s)
 			return rc;
 		sleep_ms(RECLAIM_WAIT_MS);
 	}
-	log_error("database reconnected, but instance_id is held by another"
-	          " process; stopping",
+	log_error("instance_id is held by another live process; stopping",
 	          "instance=%s", s->instance_id);
 	return rc;
 }
@@ -120,7 +120,9 @@ int store_open(struct store **out,
 	s->instance_id = xstrdup(instance_id);
 	s->stop = stop;
 	sys_uuid_v4(s->run);
-	rc = claim_instance(s);
+	/* Right after a kill -9 the dead process's session may hold the
+	 * name for a moment: reclaim_instance waits that long. */
+	rc = reclaim_instance(s);
 	if (rc) {
 		store_free(s);
 		return rc;

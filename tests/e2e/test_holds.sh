@@ -26,7 +26,7 @@ eq "the 503s were answered" "$(counter '.hec_code["9"] // 0')" 2
 "$RELAY" -c "${RELAY_CFG[r1]}" run >"$T/second.log" 2>&1 &
 second=$!
 rc=0
-if wait_until 15 "the second process exits" bash -c "! kill -0 $second 2>/dev/null"; then
+if wait_until 30 "the second process exits" bash -c "! kill -0 $second 2>/dev/null"; then
 	wait "$second" || rc=$?
 else
 	kill -KILL "$second" 2>/dev/null
