@@ -143,8 +143,9 @@ static void upkeep(struct relay *r, int64_t now)
 	(void)relay_release_batches(r, b, n, "ack_timeout",
 	                            "no indexer acknowledgement within"
 	                            " ack.timeout_s");
-	if (r->n_undelivered && now >= r->next_undelivered_ms) {
+	if ((r->n_undelivered || r->n_risks) && now >= r->next_undelivered_ms) {
 		retry_undelivered(r);
+		relay_retry_risks(r);
 		r->next_undelivered_ms = now + UNDELIVERED_RETRY_MS;
 	}
 	if (now >= r->next_channel_gc_ms) {
@@ -377,7 +378,7 @@ static int64_t next_wakeup(const struct relay *r, int64_t now)
 	for (size_t i = 0; i < r->n_endpoints; i++)
 		if (r->ep_hold_ms[i] > now && r->ep_hold_ms[i] < t)
 			t = r->ep_hold_ms[i];
-	if (r->n_undelivered && r->next_undelivered_ms < t)
+	if ((r->n_undelivered || r->n_risks) && r->next_undelivered_ms < t)
 		t = r->next_undelivered_ms;
 	if (r->posts) {
 		d = ratelimit_next_ms(&r->rl, now);
@@ -405,7 +406,7 @@ static bool finished(struct relay *r, int64_t now)
 	relay_release_queued(r);
 	if (r->posts_in_flight || r->polls_in_flight)
 		return false;
-	if (r->n_undelivered && now < r->shutdown_deadline_ms)
+	if ((r->n_undelivered || r->n_risks) && now < r->shutdown_deadline_ms)
 		return false;
 	/* Sent batches left unacknowledged stay `sent` with their ack ids:
 	 * the next start resumes polling them, so nothing is resent. */
@@ -625,6 +626,7 @@ static void teardown(struct relay *r)
 	free(r->ep_bad_answer);
 	free(r->ep_single_ms);
 	free(r->undelivered);
+	free(r->risks);
 	config_free(r->owned_cfg);
 }
 

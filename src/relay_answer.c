@@ -19,6 +19,7 @@
 #include "store.h"
 #include "util/log.h"
 #include "util/sys.h"
+#include "util/xalloc.h"
 
 /* Release a post's rows to pending and drop it. */
 static int release_post(struct relay *r,
@@ -43,13 +44,31 @@ static int release_post(struct relay *r,
 	return 0;
 }
 
-/* HEC may hold n more copies of the batch's rows: count them (a failed
- * count is logged; the duplicates are still in the metric). */
-static void risk_duplicates(struct relay *r, int64_t batch, size_t n)
+static bool record_risk(struct relay *r, int64_t batch, size_t n)
 {
-	if (store_risk_duplicates(r->store, batch, (int)n) != 0)
-		relay_store_failed(RELAY_ERR, "risk_duplicates", batch);
+	if (store_risk_duplicates(r->store, batch, (int)n) == 0)
+		return true;
+	relay_store_failed(RELAY_ERR, "risk_duplicates", batch);
+	return false;
+}
+
+void relay_risk_duplicates(struct relay *r, int64_t batch, size_t n)
+{
 	COUNT(r, duplicates_risked, n);
+	if (record_risk(r, batch, n))
+		return;
+	r->risks = xrealloc(r->risks, (r->n_risks + 1) * sizeof(*r->risks));
+	r->risks[r->n_risks++] = (struct risk){batch, n};
+}
+
+void relay_retry_risks(struct relay *r)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < r->n_risks; i++)
+		if (!record_risk(r, r->risks[i].batch, r->risks[i].n))
+			r->risks[keep++] = r->risks[i];
+	r->n_risks = keep;
 }
 
 /* The batch is no longer ours (taken back by a relay after its lease
@@ -170,7 +189,7 @@ static int split_range(struct relay *r,
 	if (!newb)
 		return 1;
 	if (dup_risk)
-		risk_duplicates(r, newb, to - from);
+		relay_risk_duplicates(r, newb, to - from);
 	relay_queue_post(r, relay_post_copy_range(p, from, to, newb), now);
 	return 0;
 }
@@ -377,7 +396,7 @@ static int on_bad_answer(struct relay *r,
 		          res->http_status, res->resp.code, res->body_head);
 	r->ep_bad_answer[p->endpoint] = true;
 	if (res->resp.json && res->resp.code == 0) {
-		risk_duplicates(r, p->batch_id, p->n);
+		relay_risk_duplicates(r, p->batch_id, p->n);
 	}
 	if (p->ch >= 0)
 		relay_retire_channel(
@@ -469,7 +488,7 @@ static bool on_resent(struct relay *r, struct post *p, int resends)
 	         "batch=%" PRId64 " events=%zu resends=%d", p->batch_id, p->n,
 	         resends);
 	/* Each earlier copy may be in HEC, whatever happens to this one. */
-	risk_duplicates(r, p->batch_id, n);
+	relay_risk_duplicates(r, p->batch_id, n);
 	if (p->ch >= 0) {
 		relay_retire_channel(r, p->ch, p->batch_id, "resent",
 		                     "the HTTP client re-sent the request");

@@ -79,6 +79,12 @@ struct post {
 	struct post *next; /* posts list link */
 };
 
+/* n possible duplicates of batch's rows, not yet in the batch audit. */
+struct risk {
+	int64_t batch;
+	size_t n;
+};
+
 struct ackpoll {
 	int ch;
 	uint64_t epoch;
@@ -104,6 +110,8 @@ struct relay {
 	struct post *posts;    /* queued and in flight */
 	int64_t *undelivered;  /* acked, mark_delivered to retry */
 	size_t n_undelivered;
+	struct risk *risks; /* duplicate counts to record again */
+	size_t n_risks;
 	int posts_in_flight;
 	int polls_in_flight;
 	int64_t next_claim_ms;
@@ -157,6 +165,11 @@ void relay_abandon_post(struct relay *r, struct post *p, const char *why);
 void relay_count_failed(struct relay *r, size_t n);
 
 /* relay_answer.c: HEC's answers to event posts */
+/* Count n possible duplicates on the batch (kept and retried by
+ * relay_retry_risks until the statement works: the audit must hold every
+ * one). */
+void relay_risk_duplicates(struct relay *r, int64_t batch, size_t n);
+void relay_retry_risks(struct relay *r);
 int relay_on_event_result(struct relay *r, struct hec_result *res, int64_t now);
 /* Give back every queued post that is not in flight (shutdown). */
 void relay_release_queued(struct relay *r);
