@@ -12,6 +12,8 @@
 # 2. Recording an ack `true` fails for a while (HEC says true only once):
 #    the relay keeps those batches and retries, so they are delivered
 #    without a restart once the database takes the statement.
+# 3. Counting a possible duplicate fails for a while: the count is kept
+#    and retried, so the batch audit still accounts for every duplicate.
 # The emulator is lossy, so a row marked delivered that HEC does not hold
 # shows up as false delivered.
 . "$(dirname "$0")/lib.sh"
@@ -58,6 +60,25 @@ unfail_statements
 # for its lease (6 s) and its ack timeout (300 s) instead.
 wait_until 20 "every row delivered or failed without a restart" settled
 check "relay still running" relay_alive r1
+
+# --- 3: recording a duplicate count fails for a while
+# HEC answers its JSON success without ackId (acknowledgement off on the
+# token): it indexed the batch, so every resend is a possible duplicate,
+# and the statement counting it fails; the count must still reach the
+# batch audit (kept and retried).
+sql "CREATE FUNCTION public.e2e_no_count() RETURNS trigger LANGUAGE plpgsql AS
+       \$\$ BEGIN RAISE EXCEPTION 'e2e: could not write: No space left on device'; END \$\$;
+     CREATE TRIGGER e2e_no_count BEFORE UPDATE ON clawdstrike.batch FOR EACH ROW
+       WHEN (NEW.duplicates_risked > OLD.duplicates_risked AND NEW.state = OLD.state)
+       EXECUTE FUNCTION public.e2e_no_count();" >/dev/null || die "no_count trigger"
+faults '{"no_ack_id":true}'
+gen "$T/third.jsonl" 500 --seed 213
+eq "third lot enqueued" "$(enqueue "$T/third.jsonl")" 500
+wait_until 30 "counting duplicates failed" grep -q "op=risk_duplicates" "${RELAY_LOG[r1]}"
+sleep 2
+sql "DROP TRIGGER e2e_no_count ON clawdstrike.batch" >/dev/null || die "drop no_count"
+faults '{"no_ack_id":false}'
+wait_until 30 "every row delivered or failed" settled
 stop_relay r1
 eq "relay exits 0" "$STOP_RC" 0
 eq "no false delivered" "$(n_false_delivered)" 0
