@@ -497,6 +497,15 @@ static int loop(struct relay *r)
 	}
 }
 
+/* Wait up to ms, or until a signal writes to the wake pipe. */
+static void pause_ms(struct relay *r, int ms)
+{
+	struct pollfd pfd = {r->sig->wake_fd, POLLIN, 0};
+
+	(void)poll(&pfd, r->sig->wake_fd >= 0 ? 1 : 0, ms);
+	drain_wake_fd(r->sig->wake_fd);
+}
+
 /*
  * exporters.splunk.enabled: false: a relay that delivers nothing — it
  * claims nothing and holds no batch — but keeps retention and the metrics
@@ -510,7 +519,6 @@ static int loop_without_delivery(struct relay *r)
 	atomic_store(&r->m.hec_up, false);
 	while (!relay_stopping(r)) {
 		int64_t now = sys_now_ms();
-		struct pollfd pfd = {r->sig->wake_fd, POLLIN, 0};
 
 		publish_gauges(r, now);
 		if (now >= r->next_purge_ms &&
@@ -520,8 +528,7 @@ static int loop_without_delivery(struct relay *r)
 		}
 		if (store_fenced(r->store))
 			return RELAY_ERR;
-		(void)poll(&pfd, r->sig->wake_fd >= 0 ? 1 : 0, 1000);
-		drain_wake_fd(r->sig->wake_fd);
+		pause_ms(r, 1000);
 	}
 	return 0;
 }
@@ -536,15 +543,12 @@ static int recover_at_start(struct relay *r)
 	int delay = 250;
 
 	while (relay_recover(r, true, sys_now_ms()) != 0) {
-		struct pollfd pfd = {r->sig->wake_fd, POLLIN, 0};
-
 		if (store_fenced(r->store))
 			return RELAY_ERR;
 		log_warn("startup recovery failed; retrying before claiming"
 		         " anything",
 		         "retry_ms=%d", delay);
-		(void)poll(&pfd, r->sig->wake_fd >= 0 ? 1 : 0, delay);
-		drain_wake_fd(r->sig->wake_fd);
+		pause_ms(r, delay);
 		if (relay_stopping(r))
 			return 0;
 		delay = delay * 2 > 10000 ? 10000 : delay * 2;

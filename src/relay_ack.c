@@ -222,6 +222,8 @@ adopt(struct relay *r, struct store_adopted *a, size_t n, int64_t now)
 			continue;
 		}
 		ch = acks_channel(r->acks, ep, a[i].channel);
+		if (acks_retired(r->acks, ch))
+			continue; /* retire_channel released it already */
 		if (acks_add(r->acks, ch, (uint64_t)a[i].ack_id, a[i].batch_id,
 		             a[i].n_events,
 		             now - (int64_t)(a[i].sent_age_s * 1000), now))

@@ -228,9 +228,14 @@ static int on_rejected(struct relay *r,
 	if (lo > 0) {
 		rc = store_mark_rows_delivered(r->store, p->batch_id, p->ids,
 		                               lo, false, &rows);
-		if (rc)
-			return relay_store_failed(rc, "mark_rows_delivered",
-			                          p->batch_id);
+		if (rc) {
+			/* Nobody holds the batch now: it expires and is
+			 * taken back. */
+			relay_store_failed(rc, "mark_rows_delivered",
+			                   p->batch_id);
+			relay_post_free(p);
+			return rc;
+		}
 		if (rows == 0) {
 			lease_lost(r, p, true);
 			return 0;
@@ -244,9 +249,12 @@ static int on_rejected(struct relay *r,
 		rc = store_fail_rows(r->store, p->batch_id, &p->ids[lo], 1,
 		                     reason, (int)res->http_status,
 		                     res->resp.code, res->resp.text);
-		if (rc)
-			return relay_store_failed(rc, "fail_rows", p->batch_id);
-		relay_count_failed(r, 1);
+		if (rc) {
+			relay_store_failed(rc, "fail_rows", p->batch_id);
+			relay_post_free(p);
+			return rc;
+		}
+		COUNT(r, events_failed, 1);
 		log_warn("event rejected by HEC, dead-lettered",
 		         "batch=%" PRId64 " row=%" PRId64
 		         " code=%d prefix_delivered=%zu",
@@ -301,7 +309,7 @@ static int on_too_large(struct relay *r,
 			relay_post_free(p);
 			return rc;
 		}
-		relay_count_failed(r, 1);
+		COUNT(r, events_failed, 1);
 		return release_post(r, p, "too_large", "HTTP 413", false, res);
 	}
 	rc = split_range(r, p, half, p->n, false, now);
@@ -334,8 +342,18 @@ static void hold_endpoint(struct relay *r,
 		r->ep_hold_ms[ep] = now + ms;
 }
 
-/* Transient trouble: retry the same post later (or give it back when
- * stopping).  Failover moves to the next endpoint. */
+/* With several endpoints, the next request tries the next one. */
+static void fail_over(struct relay *r, const struct post *p)
+{
+	if (r->n_endpoints > 1)
+		r->cur_endpoint = (p->endpoint + 1) % r->n_endpoints;
+}
+
+/*
+ * Transient trouble: retry the same post later; failover moves to the
+ * next endpoint.  (A held post is given back at shutdown by
+ * relay_release_queued, like any queued one.)
+ */
 static int on_retry(struct relay *r,
                     struct post *p,
                     const struct hec_result *res,
@@ -348,8 +366,7 @@ static int on_retry(struct relay *r,
 	relay_describe(reason, sizeof(reason), res);
 	hold = pace_failure(&r->pace, now, overload, sys_random_u32());
 	hold_endpoint(r, p->endpoint, res, now);
-	if (r->n_endpoints > 1)
-		r->cur_endpoint = (p->endpoint + 1) % r->n_endpoints;
+	fail_over(r, p);
 	if (res->outcome == HEC_RETRY_MAYBE_SENT) {
 		/* HEC may hold these rows, under an ack id we will never
 		 * learn: the channel proves nothing from now on. */
@@ -365,8 +382,6 @@ static int on_retry(struct relay *r,
 		}
 		return release_post(r, p, "response_lost", reason, true, res);
 	}
-	if (relay_stopping(r))
-		return release_post(r, p, "shutdown", reason, false, res);
 	log_warn("HEC request failed; retrying",
 	         "batch=%" PRId64 " hold_ms=%" PRId64 " answer=\"%s\"",
 	         p->batch_id, hold, reason);
@@ -395,18 +410,13 @@ static int on_bad_answer(struct relay *r,
 		          "endpoint=%s http=%ld code=%d body=\"%s\"", url,
 		          res->http_status, res->resp.code, res->body_head);
 	r->ep_bad_answer[p->endpoint] = true;
-	if (res->resp.json && res->resp.code == 0) {
+	if (res->resp.json && res->resp.code == 0)
 		relay_risk_duplicates(r, p->batch_id, p->n);
-	}
 	if (p->ch >= 0)
 		relay_retire_channel(
 		        r, p->ch, 0, "unconfirmable",
 		        "a 2xx without HEC's answer on the channel");
-	if (r->n_endpoints > 1)
-		r->cur_endpoint = (p->endpoint + 1) % r->n_endpoints;
-	if (relay_stopping(r))
-		return release_post(r, p, "shutdown", "not HEC's answer", false,
-		                    res);
+	fail_over(r, p);
 	relay_queue_post(r, p, now + hold);
 	return 0;
 }
@@ -423,9 +433,6 @@ static int on_auth(struct relay *r,
 		          "http=%ld code=%d", res->http_status, res->resp.code);
 	r->auth_failed = true;
 	r->token_reload = true; /* re-read the token file at once */
-	if (relay_stopping(r))
-		return release_post(r, p, "shutdown", "HEC refused the token",
-		                    false, res);
 	relay_queue_post(r, p, now + AUTH_HOLD_MS);
 	return 0;
 }
@@ -442,8 +449,6 @@ static int on_bad_request(struct relay *r,
 	relay_describe(reason, sizeof(reason), res);
 	log_error("HEC refused the request; check the configuration",
 	          "batch=%" PRId64 " answer=\"%s\"", p->batch_id, reason);
-	if (relay_stopping(r))
-		return release_post(r, p, "shutdown", reason, false, res);
 	relay_queue_post(r, p, now + AUTH_HOLD_MS);
 	return 0;
 }

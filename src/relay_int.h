@@ -162,7 +162,6 @@ void relay_queue_post(struct relay *r, struct post *p, int64_t not_before);
 void relay_unlink_post(struct relay *r, struct post *p);
 /* Give a post's batch back before its request went out, and free p. */
 void relay_abandon_post(struct relay *r, struct post *p, const char *why);
-void relay_count_failed(struct relay *r, size_t n);
 
 /* relay_answer.c: HEC's answers to event posts */
 /* Count n possible duplicates on the batch (kept and retried by

@@ -76,11 +76,6 @@ void relay_post_truncate(struct post *p, size_t n)
 
 /* ------------------------------------------------------------ helpers */
 
-void relay_count_failed(struct relay *r, size_t n)
-{
-	COUNT(r, events_failed, n);
-}
-
 /* Describe a HEC answer for last_error / logs. */
 void relay_describe(char *out, size_t size, const struct hec_result *res)
 {
@@ -238,7 +233,7 @@ build_posts(struct relay *r, struct store_claim *c, int ch, int64_t now)
 			         " reason=\"%s\"",
 			         p->batch_id, bad[n_bad], relay_error_last());
 			n_bad++;
-			relay_count_failed(r, 1);
+			COUNT(r, events_failed, 1);
 			continue;
 		}
 		if (rc == RELAY_EFULL) {
