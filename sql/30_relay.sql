@@ -149,8 +149,9 @@ BEGIN
 	UPDATE clawdstrike.outbox o SET status = 'sent', sent_at = now()
 	 WHERE o.id = ANY (ids) AND o.batch_id = mark_sent.batch AND o.status = 'sending';
 	GET DIAGNOSTICS n = ROW_COUNT;
+	-- (release_unsent keeps the batch's n_events and outbox_ids to the
+	-- rows that stay: no second write of the batch row otherwise)
 	PERFORM clawdstrike.release_unsent(mark_sent.batch, ids);
-	UPDATE clawdstrike.batch b SET n_events = n WHERE b.id = mark_sent.batch;
 	RETURN n;
 END;
 $$;
