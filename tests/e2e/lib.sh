@@ -465,6 +465,19 @@ report_figures() {
 	le "duplicates within bound" "$DUPS" "$bound"
 }
 
+# poison_routing: HEC rejects some events with code 7 (start the emulator
+# with --token "$TOKEN,indexes=security:alerts"): a routing rule sends
+# critical events of the secrets guard to the index `forbidden`.  Sets
+# POISON (the SQL predicate over the outbox naming them) and the routing.
+poison_routing() {
+	POISON="event #>> '{decision,guard}' = 'secrets' AND event #>> '{decision,severity}' = 'critical'"
+	CFG_EXTRA_SPLUNK="    routing:
+      - condition: guard == 'secrets' and severity == 'critical'
+        index: forbidden
+      - condition: severity == 'critical'
+        index: alerts"
+}
+
 # n_false_delivered: rows marked delivered whose event HEC does not hold
 # (with --lossy, the emulator's output is what is durable).  Must be 0.
 n_false_delivered() {

@@ -12,13 +12,8 @@
 N=2000
 setup_db
 start_emulator --token "$TOKEN,indexes=security:alerts"
-POISON="event #>> '{decision,guard}' = 'secrets' AND event #>> '{decision,severity}' = 'critical'"
+poison_routing
 CFG_BATCH_SIZE=100
-CFG_EXTRA_SPLUNK="    routing:
-      - condition: guard == 'secrets' and severity == 'critical'
-        index: forbidden
-      - condition: severity == 'critical'
-        index: alerts"
 start_relay r1
 settled() {
 	sql_is 0 "SELECT count(*) FROM clawdstrike.outbox WHERE status NOT IN ('delivered', 'failed')"

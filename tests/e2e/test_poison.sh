@@ -17,16 +17,11 @@ setup_db
 start_emulator --token "$TOKEN,indexes=security:alerts"
 gen "$T/events.jsonl" "$N" --seed 141
 eq "enqueued" "$(enqueue "$T/events.jsonl")" "$N"
-POISON="event #>> '{decision,guard}' = 'secrets' AND event #>> '{decision,severity}' = 'critical'"
+poison_routing
 NP=$(sql "SELECT count(*) FROM clawdstrike.outbox WHERE $POISON")
 say "$NP poison events among $N"
 check "there are poison events" test "$NP" -gt 3
 CFG_BATCH_SIZE=100
-CFG_EXTRA_SPLUNK="    routing:
-      - condition: guard == 'secrets' and severity == 'critical'
-        index: forbidden
-      - condition: severity == 'critical'
-        index: alerts"
 start_relay r1
 settled() {
 	sql_is 0 "SELECT count(*) FROM clawdstrike.outbox WHERE status NOT IN ('delivered', 'failed')"
