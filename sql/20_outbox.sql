@@ -9,94 +9,149 @@ AS $$
 	SELECT CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 ELSE 2 END::smallint
 $$;
 
--- BEFORE INSERT: a plain INSERT is exactly as safe as enqueue(): the event
--- is validated, event_id is taken from it, and the row starts pending with
--- clean bookkeeping whatever the statement tried to set.
+-- v1's table triggers went with its table (migration 0005).
+DROP FUNCTION IF EXISTS clawdstrike.outbox_before_insert(), clawdstrike.outbox_status_guard(),
+	clawdstrike.outbox_immutable();
+
+-- The outbox users query and update: one row per event, v1's columns and
+-- five statuses, over the two tables of migration 0005 (the payload,
+-- written once, and the narrow state row) and the batch row, which says
+-- whether a `sending` row's request was taken by HEC (`sent`).  sent_at is
+-- the batch's; for rows indexed without one (a prefix commit) it is when
+-- they were marked delivered.
 --
--- An event_id that was delivered and purged has a tombstone
--- (clawdstrike.event_tombstone, kept for retention_tombstones): the row is
--- skipped (RETURN NULL), so a plain INSERT inserts nothing and enqueue()
--- returns NULL, as for every role that may insert.  SECURITY DEFINER: an
--- operator's bulk load reads the tombstones without a grant on them.
-CREATE OR REPLACE FUNCTION clawdstrike.outbox_before_insert()
+-- The status is computed, so `WHERE status = ...` on the view reads every
+-- row: the relay's functions and the operator views (sql/50_views.sql)
+-- read the tables through their partial indexes instead.
+-- A row's status from its state row's and its batch's.  Inlined (plain
+-- SQL, no SET clause): the view and clawdstrike.status_counts use it.
+CREATE OR REPLACE FUNCTION clawdstrike.row_status(state text, batch_state text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT CASE WHEN state = 'sending' AND batch_state = 'sent' THEN 'sent' ELSE state END
+$$;
+
+CREATE OR REPLACE VIEW clawdstrike.outbox AS
+SELECT s.id, e.event_id, e.event, clawdstrike.row_status(s.status, b.state) AS status,
+       s.priority, s.attempts, s.replays, s.enqueued_at, s.batch_id,
+       CASE WHEN s.status IN ('sending', 'delivered') AND s.batch_id IS NOT NULL
+	    THEN coalesce(b.sent_at, s.delivered_at) END AS sent_at,
+       s.delivered_at, s.delivery, s.failed_at, s.last_error, s.http_status, s.hec_code,
+       s.hec_text
+  FROM clawdstrike.outbox_state s
+  JOIN clawdstrike.outbox_event e ON e.id = s.id
+  LEFT JOIN clawdstrike.batch b ON b.id = s.batch_id;
+
+-- What an INSERT that names only the event gets (the trigger decides the
+-- rest; these make a named `status` other than pending visible to it).
+ALTER VIEW clawdstrike.outbox ALTER COLUMN status SET DEFAULT 'pending';
+ALTER VIEW clawdstrike.outbox ALTER COLUMN attempts SET DEFAULT 0;
+ALTER VIEW clawdstrike.outbox ALTER COLUMN replays SET DEFAULT 0;
+
+-- Add one event: validate it, and write its payload and state rows unless
+-- its event_id is known.  Returns the id of the new row (added) or of the
+-- live row that has the event_id (not added), or NULL (not added) when
+-- the event was delivered and purged: its event_id has a tombstone
+-- (clawdstrike.event_tombstone, kept for retention_tombstones).  The one
+-- path into the outbox for enqueue(), a plain INSERT and the bulk loader.
+--
+-- A live row may be in the middle of being purged: lock it (KEY SHARE
+-- conflicts with purge's DELETE only), which waits for that purge; if it
+-- is gone then, its tombstone is committed and the next statement sees
+-- it.  Checking the tombstone alone would let the insert through (ON
+-- CONFLICT waits for the deleting purge, then inserts).  purge() skips
+-- locked rows, so it never waits for an engine transaction.
+CREATE OR REPLACE FUNCTION clawdstrike.outbox_add(ev jsonb, OUT id bigint, OUT added boolean)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, clawdstrike
+AS $$
+DECLARE
+	eid uuid;
+BEGIN
+	PERFORM clawdstrike.validate_event(ev);
+	eid := (ev->>'event_id')::uuid;
+	added := false;
+	SELECT e.id INTO id FROM clawdstrike.outbox_event e WHERE e.event_id = eid FOR KEY SHARE;
+	IF FOUND THEN
+		RETURN;
+	END IF;
+	IF EXISTS (SELECT FROM clawdstrike.event_tombstone t WHERE t.event_id = eid) THEN
+		RETURN;
+	END IF;
+	INSERT INTO clawdstrike.outbox_event (event_id, event) VALUES (eid, ev)
+	ON CONFLICT (event_id) DO NOTHING
+	RETURNING outbox_event.id INTO id;
+	IF id IS NULL THEN
+		-- the same event_id, enqueued concurrently, committed first
+		SELECT e.id INTO id FROM clawdstrike.outbox_event e WHERE e.event_id = eid;
+		RETURN;
+	END IF;
+	INSERT INTO clawdstrike.outbox_state (id, priority)
+	VALUES (id, clawdstrike.severity_priority(ev #>> '{decision,severity}'));
+	added := true;
+END;
+$$;
+
+-- INSTEAD OF INSERT: a plain INSERT is exactly as safe as enqueue(): the
+-- event is validated, event_id is taken from it, and the row starts
+-- pending with clean bookkeeping whatever the statement tried to set.  An
+-- event_id the outbox knows (a live row, or a tombstone) inserts nothing:
+-- a plain INSERT is idempotent like enqueue() (`INSERT 0 0`; RETURNING
+-- returns no row for it).
+CREATE OR REPLACE FUNCTION clawdstrike.outbox_insert()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, clawdstrike
 AS $$
 DECLARE
-	eid uuid;
-	live text;
+	a record;
 BEGIN
-	PERFORM clawdstrike.validate_event(NEW.event);
-	eid := (NEW.event->>'event_id')::uuid;
-	IF NEW.event_id IS NOT NULL AND NEW.event_id <> eid THEN
+	IF NEW.id IS NOT NULL THEN
+		RAISE EXCEPTION 'clawdstrike.outbox: cannot insert a non-DEFAULT value into column "id"'
+			USING ERRCODE = '428C9', DETAIL = 'Column "id" is an identity column defined as GENERATED ALWAYS.';
+	END IF;
+	IF NEW.event_id IS NOT NULL AND NEW.event IS NOT NULL
+	   AND NEW.event_id IS DISTINCT FROM (NEW.event->>'event_id')::uuid THEN
+		PERFORM clawdstrike.validate_event(NEW.event);
 		RAISE EXCEPTION 'clawdstrike.outbox: event_id column (%) differs from event.event_id (%)',
-			NEW.event_id, eid USING ERRCODE = '23514';
+			NEW.event_id, NEW.event->>'event_id' USING ERRCODE = '23514';
 	END IF;
 	IF NEW.status IS DISTINCT FROM 'pending' THEN
 		RAISE EXCEPTION 'clawdstrike.outbox: new rows must have status pending (got %)',
 			NEW.status USING ERRCODE = '23514';
 	END IF;
-	-- A live row answers for its event_id (the unique constraint: ON
-	-- CONFLICT or a unique violation).  A delivered one may be in the
-	-- middle of being purged: lock it (KEY SHARE conflicts with purge's
-	-- DELETE, not with status updates), which waits for that purge; if it
-	-- is gone then, its tombstone is committed and the next statement
-	-- sees it.  Checking the tombstone alone would let the insert through
-	-- (ON CONFLICT waits for the deleting purge, then inserts).  purge()
-	-- skips locked rows, so it never waits for an engine transaction.
-	SELECT o.status INTO live FROM clawdstrike.outbox o WHERE o.event_id = eid;
-	IF live = 'delivered' THEN
-		PERFORM FROM clawdstrike.outbox o WHERE o.event_id = eid FOR KEY SHARE;
-		IF NOT FOUND THEN
-			live := NULL;
-		END IF;
-	END IF;
-	IF live IS NULL AND EXISTS (SELECT FROM clawdstrike.event_tombstone t
-				     WHERE t.event_id = eid) THEN
+	a := clawdstrike.outbox_add(NEW.event);
+	IF NOT a.added THEN
 		RETURN NULL;
 	END IF;
-	NEW.event_id := eid;
-	NEW.priority := clawdstrike.severity_priority(NEW.event #>> '{decision,severity}');
-	NEW.attempts := 0;
-	NEW.replays := 0;
-	NEW.enqueued_at := now();
-	NEW.batch_id := NULL;
-	NEW.sent_at := NULL;
-	NEW.delivered_at := NULL;
-	NEW.delivery := NULL;
-	NEW.failed_at := NULL;
-	NEW.last_error := NULL;
-	NEW.http_status := NULL;
-	NEW.hec_code := NULL;
-	NEW.hec_text := NULL;
+	SELECT * INTO NEW FROM clawdstrike.outbox o WHERE o.id = a.id;
 	RETURN NEW;
 END;
 $$;
 
-DROP TRIGGER IF EXISTS outbox_before_insert ON clawdstrike.outbox;
-CREATE TRIGGER outbox_before_insert BEFORE INSERT ON clawdstrike.outbox
-	FOR EACH ROW EXECUTE FUNCTION clawdstrike.outbox_before_insert();
+DROP TRIGGER IF EXISTS outbox_insert ON clawdstrike.outbox;
+CREATE TRIGGER outbox_insert INSTEAD OF INSERT ON clawdstrike.outbox
+	FOR EACH ROW EXECUTE FUNCTION clawdstrike.outbox_insert();
 
--- BEFORE UPDATE OF status: who may move a row where.
+-- INSTEAD OF UPDATE: who may move a row where.
 --
--- The relay's moves (pending -> sending, sending/sent -> sent, delivered,
--- failed, pending) are made only by its SECURITY DEFINER functions, which
--- run as their owner, clawdstrike_owner: the trigger's WHEN clause (which
--- sees the current_user of the function executing the UPDATE) lets exactly
--- those through without calling PL/pgSQL, so the hot path costs one
--- expression per row.  The role is the proof, never a setting: a setting
--- can be SET by anyone, current_user = clawdstrike_owner only by the
--- owner's functions or a member of the owner (the migrating login).
+-- The relay's moves are made by its SECURITY DEFINER functions on the
+-- tables, which no other role can write: nothing the relay does passes
+-- here.  Through the view, everyone (operators, a superuser's psql, the
+-- owner) may replay (failed/delivered -> pending: reset), discard
+-- (pending -> failed), and nothing else; both are audited in replay_log
+-- with who and why.  The event and event_id never change.  Other columns
+-- are written as given: only the owner and superusers hold UPDATE on them
+-- (operators hold UPDATE (status) alone).
 --
--- Everyone else (operators, a superuser's psql) reaches the function, which
--- allows a replay (failed/delivered -> pending: reset), a discard (pending
--- -> failed) and nothing else; a no-op never fires.  Both are audited in
--- replay_log with who and why.  SECURITY DEFINER so that the audit row is
--- written by the owner: nobody else may INSERT into replay_log.  Inside,
--- current_user is the owner, so "who" is the role the session acts as (SET
--- ROLE, else the login), plus the login itself (session_user).
-CREATE OR REPLACE FUNCTION clawdstrike.outbox_status_guard()
+-- SECURITY DEFINER so that the rows and the audit are written by the
+-- owner: nobody else may write them.  Inside, current_user is the owner,
+-- so "who" is the role the session acts as (SET ROLE, else the login),
+-- plus the login itself (session_user).  The row is changed only if its
+-- status is still the one the statement read (a relay or a purge may have
+-- moved it since): otherwise it is left alone and not counted.
+CREATE OR REPLACE FUNCTION clawdstrike.outbox_update()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, clawdstrike
@@ -105,98 +160,100 @@ DECLARE
 	who text := coalesce(nullif(current_setting('role'), 'none'), session_user);
 	-- informational only (replay() sets it; SET LOCAL for a plain UPDATE)
 	why text := nullif(current_setting('clawdstrike.reason', true), '');
+	old_status text := CASE OLD.status WHEN 'sent' THEN 'sending' ELSE OLD.status END;
 BEGIN
-	IF NEW.status = OLD.status THEN
-		RETURN NEW;
-	END IF;
-	IF NEW.status = 'pending' AND OLD.status IN ('failed', 'delivered') THEN
-		NEW.attempts := 0;
-		NEW.replays := OLD.replays + 1;
-		NEW.batch_id := NULL;
-		NEW.sent_at := NULL;
-		NEW.delivered_at := NULL;
-		NEW.delivery := NULL;
-		NEW.failed_at := NULL;
-		NEW.last_error := NULL;
-		NEW.http_status := NULL;
-		NEW.hec_code := NULL;
-		NEW.hec_text := NULL;
-		PERFORM pg_notify('clawdstrike_outbox', 'replay');
-	ELSIF NEW.status = 'failed' AND OLD.status = 'pending' THEN
-		-- The dead letter says who discarded it (and why).  The error
-		-- of the last attempt no longer explains the row: it moves to
-		-- the audit row, and that attempt's HTTP/HEC outcome goes.
-		NEW.failed_at := now();
-		NEW.last_error := 'discarded by ' || who || coalesce(': ' || why, '');
-		NEW.http_status := NULL;
-		NEW.hec_code := NULL;
-		NEW.hec_text := NULL;
-	ELSE
-		RAISE EXCEPTION 'clawdstrike.outbox: status of row % cannot change from % to %',
-			OLD.id, OLD.status, NEW.status
+	IF NEW.event IS DISTINCT FROM OLD.event OR NEW.event_id IS DISTINCT FROM OLD.event_id
+	   OR NEW.id IS DISTINCT FROM OLD.id THEN
+		RAISE EXCEPTION 'clawdstrike.outbox: event and event_id of row % cannot be updated', OLD.id
 			USING ERRCODE = '23514',
-			      HINT = 'operators may replay (failed or delivered -> pending) and discard (pending -> failed); '
-				     'rows move to and from sending and sent only inside the relay''s functions';
+			      HINT = 'enqueue a corrected event with a new event_id instead';
 	END IF;
-	INSERT INTO clawdstrike.replay_log (outbox_id, event_id, from_status, to_status, last_error,
-					    replayed_by, session_role, reason)
-	VALUES (OLD.id, OLD.event_id, OLD.status, NEW.status, OLD.last_error,
-		who, session_user, coalesce(why, 'UPDATE by ' || who));
+	IF NEW.status IS DISTINCT FROM OLD.status THEN
+		IF NEW.status = 'pending' AND OLD.status IN ('failed', 'delivered') THEN
+			NEW.attempts := 0;
+			NEW.replays := OLD.replays + 1;
+			NEW.batch_id := NULL;
+			NEW.delivered_at := NULL;
+			NEW.delivery := NULL;
+			NEW.failed_at := NULL;
+			NEW.last_error := NULL;
+			NEW.http_status := NULL;
+			NEW.hec_code := NULL;
+			NEW.hec_text := NULL;
+			PERFORM pg_notify('clawdstrike_outbox', 'replay');
+		ELSIF NEW.status = 'failed' AND OLD.status = 'pending' THEN
+			-- The dead letter says who discarded it (and why).  The
+			-- error of the last attempt no longer explains the row:
+			-- it moves to the audit row, and that attempt's HTTP/HEC
+			-- outcome goes.
+			NEW.failed_at := now();
+			NEW.last_error := 'discarded by ' || who || coalesce(': ' || why, '');
+			NEW.http_status := NULL;
+			NEW.hec_code := NULL;
+			NEW.hec_text := NULL;
+		ELSE
+			RAISE EXCEPTION 'clawdstrike.outbox: status of row % cannot change from % to %',
+				OLD.id, OLD.status, NEW.status
+				USING ERRCODE = '23514',
+				      HINT = 'operators may replay (failed or delivered -> pending) and discard (pending -> failed); '
+					     'rows move to and from sending and sent only inside the relay''s functions';
+		END IF;
+	END IF;
+	UPDATE clawdstrike.outbox_state s
+	   SET status = CASE NEW.status WHEN 'sent' THEN 'sending' ELSE NEW.status END,
+	       priority = NEW.priority, attempts = NEW.attempts, replays = NEW.replays,
+	       enqueued_at = NEW.enqueued_at, batch_id = NEW.batch_id,
+	       delivered_at = NEW.delivered_at, delivery = NEW.delivery, failed_at = NEW.failed_at,
+	       last_error = NEW.last_error, http_status = NEW.http_status,
+	       hec_code = NEW.hec_code, hec_text = NEW.hec_text
+	 WHERE s.id = OLD.id AND s.status = old_status;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	IF NEW.status IS DISTINCT FROM OLD.status THEN
+		INSERT INTO clawdstrike.replay_log (outbox_id, event_id, from_status, to_status,
+						    last_error, replayed_by, session_role, reason)
+		VALUES (OLD.id, OLD.event_id, OLD.status, NEW.status, OLD.last_error,
+			who, session_user, coalesce(why, 'UPDATE by ' || who));
+	END IF;
 	RETURN NEW;
 END;
 $$;
 
-DROP TRIGGER IF EXISTS outbox_status_guard ON clawdstrike.outbox;
-CREATE TRIGGER outbox_status_guard BEFORE UPDATE OF status ON clawdstrike.outbox
-	FOR EACH ROW
-	WHEN (OLD.status IS DISTINCT FROM NEW.status AND NOT (
-		current_user = 'clawdstrike_owner' AND (
-		(OLD.status = 'pending' AND NEW.status = 'sending') OR
-		(OLD.status IN ('sending', 'sent')
-		 AND NEW.status IN ('sent', 'delivered', 'failed', 'pending')))))
-	EXECUTE FUNCTION clawdstrike.outbox_status_guard();
+DROP TRIGGER IF EXISTS outbox_update ON clawdstrike.outbox;
+CREATE TRIGGER outbox_update INSTEAD OF UPDATE ON clawdstrike.outbox
+	FOR EACH ROW EXECUTE FUNCTION clawdstrike.outbox_update();
 
--- A row may not change its identity or its event after the fact.
-CREATE OR REPLACE FUNCTION clawdstrike.outbox_immutable()
+-- INSTEAD OF DELETE: only the owner and superusers hold DELETE (no role
+-- is granted it; retention is purge()).  The row goes without a
+-- tombstone: an explicit delete forgets the event.
+CREATE OR REPLACE FUNCTION clawdstrike.outbox_delete()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, clawdstrike
 AS $$
 BEGIN
-	RAISE EXCEPTION 'clawdstrike.outbox: event and event_id of row % cannot be updated', OLD.id
-		USING ERRCODE = '23514',
-		      HINT = 'enqueue a corrected event with a new event_id instead';
+	DELETE FROM clawdstrike.outbox_state s WHERE s.id = OLD.id;
+	DELETE FROM clawdstrike.outbox_event e WHERE e.id = OLD.id;
+	RETURN OLD;
 END;
 $$;
 
-DROP TRIGGER IF EXISTS outbox_immutable ON clawdstrike.outbox;
-CREATE TRIGGER outbox_immutable BEFORE UPDATE OF event, event_id ON clawdstrike.outbox
-	FOR EACH ROW
-	WHEN (OLD.event IS DISTINCT FROM NEW.event OR OLD.event_id IS DISTINCT FROM NEW.event_id)
-	EXECUTE FUNCTION clawdstrike.outbox_immutable();
+DROP TRIGGER IF EXISTS outbox_delete ON clawdstrike.outbox;
+CREATE TRIGGER outbox_delete INSTEAD OF DELETE ON clawdstrike.outbox
+	FOR EACH ROW EXECUTE FUNCTION clawdstrike.outbox_delete();
 
 -- The engine's entry point: validate, insert, return the row id.  Idempotent
 -- on event_id: enqueueing an event that already has a row returns that
 -- row's id and writes nothing; one that was delivered and purged (it has a
--- tombstone, see outbox_before_insert) returns NULL ("already delivered,
--- row purged") and writes nothing.  Safe inside the engine's own
--- transaction.
+-- tombstone) returns NULL ("already delivered, row purged") and writes
+-- nothing.  Safe inside the engine's own transaction.
 CREATE OR REPLACE FUNCTION clawdstrike.enqueue(event jsonb)
 RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, clawdstrike
 AS $$
-DECLARE
-	new_id bigint;
-BEGIN
-	INSERT INTO clawdstrike.outbox (event) VALUES (enqueue.event)
-	ON CONFLICT (event_id) DO NOTHING
-	RETURNING id INTO new_id;
-	IF new_id IS NULL THEN
-		SELECT o.id INTO new_id FROM clawdstrike.outbox o
-		 WHERE o.event_id = (enqueue.event->>'event_id')::uuid;
-	END IF;
-	RETURN new_id;
-END;
+	SELECT a.id FROM clawdstrike.outbox_add(enqueue.event) a
 $$;
 
 -- Optional wake-up: one notification per enqueueing statement, so a
@@ -221,9 +278,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, clawdstrike
 AS $$
 BEGIN
-	DROP TRIGGER IF EXISTS outbox_notify ON clawdstrike.outbox;
+	DROP TRIGGER IF EXISTS outbox_notify ON clawdstrike.outbox_event;
 	IF enabled THEN
-		CREATE TRIGGER outbox_notify AFTER INSERT ON clawdstrike.outbox
+		CREATE TRIGGER outbox_notify AFTER INSERT ON clawdstrike.outbox_event
 			FOR EACH STATEMENT EXECUTE FUNCTION clawdstrike.outbox_notify();
 	END IF;
 	INSERT INTO clawdstrike.settings (key, value, doc)

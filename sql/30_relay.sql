@@ -37,7 +37,7 @@ LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, clawdstrike
 AS $$
 	WITH picked AS MATERIALIZED (
-		SELECT o.id FROM clawdstrike.outbox o
+		SELECT o.id FROM clawdstrike.outbox_state o
 		 WHERE o.status = 'pending'
 		 ORDER BY o.priority, o.id
 		 LIMIT max_events
@@ -51,12 +51,14 @@ AS $$
 		HAVING count(*) > 0
 		RETURNING batch.id, batch.outbox_ids),
 	claimed AS (
-		UPDATE clawdstrike.outbox o
+		UPDATE clawdstrike.outbox_state o
 		   SET status = 'sending', batch_id = b.id, attempts = o.attempts + 1
 		  FROM b
 		 WHERE o.id = ANY (b.outbox_ids)
-		RETURNING b.id AS bid, o.id, o.attempts, o.priority, o.event)
-	SELECT c.bid, c.id, c.attempts, c.event FROM claimed c ORDER BY c.priority, c.id
+		RETURNING b.id AS bid, o.id, o.attempts, o.priority)
+	SELECT c.bid, c.id, c.attempts, e.event
+	  FROM claimed c JOIN clawdstrike.outbox_event e ON e.id = c.id
+	 ORDER BY c.priority, c.id
 $$;
 
 -- The request of a claimed batch goes out on another ack channel than the
@@ -101,7 +103,7 @@ DECLARE
 	gone bigint[];
 BEGIN
 	WITH r AS (
-		UPDATE clawdstrike.outbox o
+		UPDATE clawdstrike.outbox_state o
 		   SET status = 'pending', batch_id = NULL,
 		       last_error = 'claimed but left out of the request of batch ' || release_unsent.batch
 		 WHERE o.batch_id = release_unsent.batch AND o.status = 'sending'
@@ -116,10 +118,12 @@ END;
 $$;
 
 -- HEC answered 200 with ack id `ack_id` to the request holding rows `ids`
--- of `batch`: record where it went before anything else happens.  Exactly
--- those rows become sent; any other row of the batch still sending was not
--- in the request and goes back to pending.  Returns the number of rows
--- moved to sent; 0 means the lease was lost (the batch was taken back).
+-- of `batch`: record where it went before anything else happens.  One
+-- write, the batch row's: its sending rows are now sent (the outbox view
+-- reads a row's sending/sent from its batch).  Any row of the batch not in
+-- `ids` was not in the request and goes back to pending first, so the
+-- rows a later ack delivers are exactly the request's.  Returns the number
+-- of rows sent; 0 means the lease was lost (the batch was taken back).
 CREATE OR REPLACE FUNCTION clawdstrike.mark_sent(batch bigint, ids bigint[], endpoint text,
 						channel uuid, ack_id bigint, lease_s integer)
 RETURNS integer
@@ -128,30 +132,37 @@ SET search_path = pg_catalog, clawdstrike
 AS $$
 DECLARE
 	n integer;
+	rows bigint[];
 BEGIN
-	UPDATE clawdstrike.batch b
-	   SET state = 'sent', endpoint = mark_sent.endpoint, channel = mark_sent.channel,
-	       ack_id = mark_sent.ack_id, sent_at = now(), http_status = 200,
-	       lease_until = now() + make_interval(secs => lease_s)
-	 WHERE b.id = mark_sent.batch AND b.state = 'claimed';
+	SELECT b.outbox_ids INTO rows FROM clawdstrike.batch b
+	 WHERE b.id = mark_sent.batch AND b.state = 'claimed' FOR UPDATE;
 	IF NOT FOUND THEN
 		-- A repeated call (the first one's answer was lost with the
 		-- connection) finds its own earlier result; anything else
 		-- means the lease was lost.
 		SELECT count(*) INTO n
-		  FROM clawdstrike.batch b JOIN clawdstrike.outbox o ON o.batch_id = b.id
+		  FROM clawdstrike.batch b JOIN clawdstrike.outbox_state o ON o.batch_id = b.id
 		 WHERE b.id = mark_sent.batch AND b.state = 'sent'
 		   AND b.channel IS NOT DISTINCT FROM mark_sent.channel
 		   AND b.ack_id IS NOT DISTINCT FROM mark_sent.ack_id
-		   AND o.status = 'sent' AND o.id = ANY (ids);
+		   AND o.status = 'sending' AND o.id = ANY (ids);
 		RETURN n;
 	END IF;
-	UPDATE clawdstrike.outbox o SET status = 'sent', sent_at = now()
-	 WHERE o.id = ANY (ids) AND o.batch_id = mark_sent.batch AND o.status = 'sending';
-	GET DIAGNOSTICS n = ROW_COUNT;
-	-- (release_unsent keeps the batch's n_events and outbox_ids to the
-	-- rows that stay: no second write of the batch row otherwise)
-	PERFORM clawdstrike.release_unsent(mark_sent.batch, ids);
+	-- outbox_ids is the batch's rows, sorted (claim, split and
+	-- release_unsent keep it so): the request is usually all of them,
+	-- which an array comparison shows without writing a row.
+	IF rows IS DISTINCT FROM ARRAY(SELECT DISTINCT x FROM unnest(ids) x ORDER BY x) THEN
+		PERFORM clawdstrike.release_unsent(mark_sent.batch, ids);
+	END IF;
+	-- (a row dead-lettered before the request went out stays in the
+	-- batch's audit, and is not sent)
+	SELECT count(*) INTO n FROM clawdstrike.outbox_state o
+	 WHERE o.batch_id = mark_sent.batch AND o.status = 'sending';
+	UPDATE clawdstrike.batch b
+	   SET state = 'sent', endpoint = mark_sent.endpoint, channel = mark_sent.channel,
+	       ack_id = mark_sent.ack_id, sent_at = now(), http_status = 200,
+	       lease_until = now() + make_interval(secs => lease_s)
+	 WHERE b.id = mark_sent.batch;
 	RETURN n;
 END;
 $$;
@@ -190,9 +201,9 @@ BEGIN
 	IF closed IS NULL THEN
 		RETURN 0;
 	END IF;
-	UPDATE clawdstrike.outbox o
+	UPDATE clawdstrike.outbox_state o
 	   SET status = 'delivered', delivered_at = now(), delivery = 'acked'
-	 WHERE o.batch_id = ANY (closed) AND o.status = 'sent';
+	 WHERE o.batch_id = ANY (closed) AND o.status = 'sending';
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;
 END;
@@ -228,11 +239,10 @@ BEGIN
 		PERFORM 1 FROM clawdstrike.batch b
 		 WHERE b.id = mark_rows_delivered.batch AND b.state <> 'closed' FOR UPDATE;
 	END IF;
-	UPDATE clawdstrike.outbox o
-	   SET status = 'delivered', delivered_at = now(), delivery = how,
-	       sent_at = coalesce(o.sent_at, now())
+	UPDATE clawdstrike.outbox_state o
+	   SET status = 'delivered', delivered_at = now(), delivery = how
 	 WHERE o.id = ANY (ids) AND o.batch_id = mark_rows_delivered.batch
-	   AND o.status IN ('sending', 'sent');
+	   AND o.status = 'sending';
 	GET DIAGNOSTICS n = ROW_COUNT;
 	IF how = 'no_ack' THEN
 		PERFORM clawdstrike.release_unsent(mark_rows_delivered.batch, ids);
@@ -259,12 +269,12 @@ BEGIN
 	END IF;
 	PERFORM 1 FROM clawdstrike.batch b
 	 WHERE b.id = fail_rows.batch AND b.state <> 'closed' FOR UPDATE;
-	UPDATE clawdstrike.outbox o
+	UPDATE clawdstrike.outbox_state o
 	   SET status = 'failed', failed_at = now(), last_error = reason,
 	       http_status = fail_rows.http_status, hec_code = fail_rows.hec_code,
 	       hec_text = fail_rows.hec_text
 	 WHERE o.id = ANY (ids) AND o.batch_id = fail_rows.batch
-	   AND o.status IN ('sending', 'sent');
+	   AND o.status = 'sending';
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;
 END;
@@ -293,11 +303,11 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN 0;
 	END IF;
-	UPDATE clawdstrike.outbox o
+	UPDATE clawdstrike.outbox_state o
 	   SET status = 'pending', batch_id = NULL, last_error = reason,
 	       http_status = release.http_status, hec_code = release.hec_code,
 	       hec_text = release.hec_text
-	 WHERE o.batch_id = release.batch AND o.status IN ('sending', 'sent');
+	 WHERE o.batch_id = release.batch AND o.status = 'sending';
 	GET DIAGNOSTICS n = ROW_COUNT;
 	UPDATE clawdstrike.batch b
 	   SET state = 'closed', outcome = release.outcome, closed_at = now(),
@@ -362,7 +372,7 @@ BEGIN
 	VALUES (old.relay_instance, old.owner, old.channel, 0, '{}', old.lease_until)
 	RETURNING id INTO new_id;
 	WITH m AS (
-		UPDATE clawdstrike.outbox o SET batch_id = new_id
+		UPDATE clawdstrike.outbox_state o SET batch_id = new_id
 		 WHERE o.batch_id = split.batch AND o.id = ANY (ids) AND o.status = 'sending'
 		RETURNING o.id)
 	SELECT coalesce(array_agg(m.id ORDER BY m.id), '{}') INTO moved FROM m;

@@ -3,7 +3,8 @@
 -- A plain `UPDATE clawdstrike.outbox SET status = 'pending' WHERE ...` is
 -- the primitive: the status guard resets attempts and errors, records the
 -- replay in clawdstrike.replay_log and wakes the relays.  replay() is the
--- same with filters and a dry run; rows in flight are never touched.
+-- same with filters and a dry run; rows in flight are never touched (the
+-- view's UPDATE changes a row only if its status is still the one read).
 --
 -- `reason` (optional) is recorded on each row's audit entry; without it the
 -- entry names the call.  SECURITY INVOKER on purpose: the UPDATE runs as
@@ -51,8 +52,7 @@ BEGIN
 		   AND (replay.until IS NULL OR o.enqueued_at < replay.until)
 		   AND (replay.guard IS NULL OR o.event #>> '{decision,guard}' = replay.guard)
 		   AND (replay.severity IS NULL OR o.event #>> '{decision,severity}' = replay.severity)
-		   AND (replay.error IS NULL OR o.last_error ILIKE '%' || replay.error || '%')
-		 FOR UPDATE),
+		   AND (replay.error IS NULL OR o.last_error ILIKE '%' || replay.error || '%')),
 	u AS (
 		UPDATE clawdstrike.outbox o SET status = 'pending'
 		  FROM m WHERE o.id = m.id AND NOT replay.dry_run

@@ -1,10 +1,18 @@
 -- Operator views: what the relay is doing, in plain SQL.
 
+--
+-- They read the outbox's tables (sql/20_outbox.sql), not the outbox view:
+-- each walks the partial index of the status it counts, and none reads an
+-- event's payload it does not show.
+
 CREATE OR REPLACE VIEW clawdstrike.status_counts AS
 SELECT s.status, coalesce(c.n, 0) AS events, c.oldest_enqueued_at
   FROM unnest(ARRAY['pending', 'sending', 'sent', 'delivered', 'failed']) AS s(status)
-  LEFT JOIN (SELECT o.status, count(*) AS n, min(o.enqueued_at) AS oldest_enqueued_at
-	       FROM clawdstrike.outbox o GROUP BY o.status) c USING (status);
+  LEFT JOIN (SELECT clawdstrike.row_status(o.status, b.state) AS status, count(*) AS n,
+		    min(o.enqueued_at) AS oldest_enqueued_at
+	       FROM clawdstrike.outbox_state o
+	       LEFT JOIN clawdstrike.batch b ON b.id = o.batch_id AND o.status = 'sending'
+	      GROUP BY 1) c USING (status);
 
 -- The backlog: how much waits and for how long, by priority.
 CREATE OR REPLACE VIEW clawdstrike.backlog AS
@@ -14,7 +22,7 @@ SELECT count(*) AS pending,
        min(o.enqueued_at) AS oldest_enqueued_at,
        coalesce(extract(epoch FROM now() - min(o.enqueued_at)), 0)::double precision
 		AS oldest_pending_age_s
-  FROM clawdstrike.outbox o WHERE o.status = 'pending';
+  FROM clawdstrike.outbox_state o WHERE o.status = 'pending';
 
 -- Open batches per relay instance: requests awaiting an answer or an ack.
 CREATE OR REPLACE VIEW clawdstrike.in_flight AS
@@ -29,12 +37,13 @@ SELECT b.relay_instance,
 
 -- The dead-letter table: every failed event, why, and what HEC said.
 CREATE OR REPLACE VIEW clawdstrike.dead_letter AS
-SELECT o.id AS outbox_id, o.event_id, o.event, o.last_error AS reason,
+SELECT o.id AS outbox_id, e.event_id, e.event, o.last_error AS reason,
        o.http_status, o.hec_code, o.hec_text, o.attempts, o.failed_at,
-       o.event #>> '{decision,severity}' AS severity,
-       o.event #>> '{decision,guard}' AS guard,
+       e.event #>> '{decision,severity}' AS severity,
+       e.event #>> '{decision,guard}' AS guard,
        o.batch_id, o.enqueued_at
-  FROM clawdstrike.outbox o WHERE o.status = 'failed';
+  FROM clawdstrike.outbox_state o JOIN clawdstrike.outbox_event e ON e.id = o.id
+ WHERE o.status = 'failed';
 
 CREATE OR REPLACE VIEW clawdstrike.dead_letter_by_reason AS
 SELECT d.reason, d.http_status, d.hec_code, count(*) AS events,
@@ -45,7 +54,7 @@ SELECT d.reason, d.http_status, d.hec_code, count(*) AS events,
 -- Delivered events per minute over the last hour.
 CREATE OR REPLACE VIEW clawdstrike.throughput AS
 SELECT date_trunc('minute', o.delivered_at) AS minute, count(*) AS delivered
-  FROM clawdstrike.outbox o
+  FROM clawdstrike.outbox_state o
  WHERE o.status = 'delivered' AND o.delivered_at > now() - interval '1 hour'
  GROUP BY 1;
 
@@ -56,7 +65,7 @@ SELECT count(*) AS delivered,
        percentile_cont(0.99) WITHIN GROUP (ORDER BY l.s) AS p99_s,
        max(l.s) AS max_s
   FROM (SELECT extract(epoch FROM o.delivered_at - o.enqueued_at)::double precision AS s
-	  FROM clawdstrike.outbox o
+	  FROM clawdstrike.outbox_state o
 	 WHERE o.status = 'delivered' AND o.delivered_at > now() - interval '1 hour') l;
 
 -- Batch outcomes (the audit) over the last day, with risked duplicates.

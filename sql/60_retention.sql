@@ -41,18 +41,28 @@ DECLARE
 BEGIN
 	-- Each deleted row leaves its event_id in the same statement, so no
 	-- enqueue ever sees the row gone and its tombstone not yet there.
-	-- SKIP LOCKED: a row an enqueue of the same event_id has locked (the
-	-- BEFORE INSERT trigger does, to wait for a purge in progress) waits
-	-- for the next call instead of blocking this one.  A row delivered
-	-- before the tombstone horizon needs no tombstone.
-	WITH d AS (
-		DELETE FROM clawdstrike.outbox o
-		 WHERE o.id IN (SELECT x.id FROM clawdstrike.outbox x
-				 WHERE x.status = 'delivered'
-				   AND x.delivered_at < now() - age_outbox
-				 ORDER BY x.delivered_at LIMIT max_rows
-				 FOR UPDATE SKIP LOCKED)
-		RETURNING o.event_id, o.delivered_at),
+	-- SKIP LOCKED: a payload row an enqueue of the same event_id has
+	-- locked (outbox_add does, to wait for a purge in progress) waits for
+	-- the next call instead of blocking this one.  The state row is
+	-- deleted only if it is still delivered (a replay may have moved it),
+	-- and the payload only with it.  A row delivered before the tombstone
+	-- horizon needs no tombstone.
+	WITH l AS (
+		SELECT e.id, e.event_id, x.delivered_at
+		  FROM clawdstrike.outbox_event e
+		  JOIN (SELECT y.id, y.delivered_at FROM clawdstrike.outbox_state y
+			 WHERE y.status = 'delivered'
+			   AND y.delivered_at < now() - age_outbox
+			 ORDER BY y.delivered_at LIMIT max_rows) x ON x.id = e.id
+		   FOR UPDATE OF e SKIP LOCKED),
+	s AS (
+		DELETE FROM clawdstrike.outbox_state o USING l
+		 WHERE o.id = l.id AND o.status = 'delivered'
+		RETURNING o.id, l.event_id, o.delivered_at),
+	d AS (
+		DELETE FROM clawdstrike.outbox_event e USING s
+		 WHERE e.id = s.id
+		RETURNING s.event_id, s.delivered_at),
 	t AS (
 		INSERT INTO clawdstrike.event_tombstone (event_id, delivered_at)
 		SELECT d.event_id, d.delivered_at FROM d

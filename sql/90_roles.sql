@@ -114,7 +114,8 @@ GRANT USAGE ON SCHEMA clawdstrike TO clawdstrike_engine, clawdstrike_relay,
 GRANT EXECUTE ON FUNCTION clawdstrike.enqueue(jsonb) TO clawdstrike_engine, clawdstrike_relay;
 -- Functions the triggers and enqueue use run as the invoker's helper calls.
 GRANT EXECUTE ON FUNCTION clawdstrike.event_problem(jsonb, integer), clawdstrike.event_limit(integer),
-	clawdstrike.validate_event(jsonb), clawdstrike.severity_priority(text)
+	clawdstrike.validate_event(jsonb), clawdstrike.severity_priority(text),
+	clawdstrike.row_status(text, text)
 	TO clawdstrike_engine, clawdstrike_relay, clawdstrike_analyst, clawdstrike_operator;
 
 GRANT EXECUTE ON FUNCTION

@@ -7,14 +7,14 @@
  * never sent to the server.  Good lines are gathered into chunks (at most
  * CHUNK_LINES lines or CHUNK_BYTES bytes); each chunk is one transaction:
  * COPY into a temporary table (COPY text format, escaped here), then one
- * INSERT ... SELECT into clawdstrike.outbox with ON CONFLICT (event_id) DO
- * NOTHING, so an event already present counts as a duplicate, not an
- * error.  So does one delivered and purged within the dedup horizon: the
- * BEFORE INSERT trigger skips an event_id that has a tombstone, and the
- * INSERT's RETURNING does not count it.  Chunks keep a huge file out of one
- * giant transaction and make progress durable as it goes.
+ * INSERT ... SELECT into clawdstrike.outbox, whose INSERT skips an event_id
+ * it knows, so an event already present counts as a duplicate, not an
+ * error.  So does one delivered and purged within the dedup horizon (its
+ * event_id has a tombstone): the INSERT's RETURNING counts neither.  Chunks
+ * keep a huge file out of one giant transaction and make progress durable as it
+ * goes.
  *
- * The outbox's BEFORE INSERT trigger validates again.  Should it (or the
+ * The outbox's INSERT trigger validates again.  Should it (or the
  * jsonb parser: a number too large for numeric, a database encoding that
  * cannot hold a character) reject a row the C validator accepted, the
  * chunk is rolled back and retried row by row under savepoints, so one
@@ -242,7 +242,7 @@ static int load_chunk_copy(struct loader *l)
 	static const char insert[] =
 	        "WITH ins AS (INSERT INTO clawdstrike.outbox (event)"
 	        " SELECT e.event::jsonb FROM pg_temp.clawdstrike_enqueue e"
-	        " ORDER BY e.line ON CONFLICT (event_id) DO NOTHING"
+	        " ORDER BY e.line"
 	        " RETURNING 1) SELECT count(*) FROM ins";
 	uint64_t n = 0;
 	int rc = db_exec(l->db, "BEGIN");
@@ -280,7 +280,7 @@ static int load_one(struct loader *l, const struct line_ref *r)
 {
 	static const char insert[] =
 	        "WITH ins AS (INSERT INTO clawdstrike.outbox (event)"
-	        " VALUES ($1::jsonb) ON CONFLICT (event_id) DO NOTHING"
+	        " VALUES ($1::jsonb)"
 	        " RETURNING 1) SELECT count(*) FROM ins";
 	char *text = xstrndup(l->raw.data + r->off, r->len);
 	const char *params[1] = {text};

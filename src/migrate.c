@@ -125,24 +125,17 @@ static bool is_applied(struct db_result *applied, int version)
 	return false;
 }
 
-/* Run `sql` and then `record` (with one parameter) in one transaction. */
-static int apply_in_txn(struct db *db,
-                        const char *sql,
-                        const char *record,
-                        const char *const *params,
-                        int nparams)
+/* Run `sql`, then `record` (which notes it as applied), in the caller's
+ * transaction. */
+static int apply_one(struct db *db,
+                     const char *sql,
+                     const char *record,
+                     const char *const *params,
+                     int nparams)
 {
-	int rc = db_exec(db, "BEGIN");
+	int rc = db_exec(db, sql);
 
-	if (rc)
-		return rc;
-	rc = db_exec(db, sql);
-	if (!rc)
-		rc = db_query(db, NULL, record, nparams, params);
-	if (!rc)
-		return db_exec(db, "COMMIT");
-	db_exec_cleanup(db, "ROLLBACK");
-	return rc;
+	return rc ? rc : db_query(db, NULL, record, nparams, params);
 }
 
 static int
@@ -168,7 +161,7 @@ apply_migrations(struct db *db, struct migrate_report *rep, FILE *log)
 		if (is_applied(applied, v))
 			continue;
 		snprintf(vbuf, sizeof(vbuf), "%d", v);
-		rc = apply_in_txn(db, f->text, record, params, 2);
+		rc = apply_one(db, f->text, record, params, 2);
 		if (rc) {
 			relay_error_set("migration %s failed: %s", f->name,
 			                relay_error_last());
@@ -202,8 +195,7 @@ static int apply_repeatable(struct db *db,
 	               1, params, &current);
 	if (rc || (current && !force))
 		goto done;
-	/* All files in one transaction: functions, views and grants agree. */
-	rc = apply_in_txn(db, text, record, params, 1);
+	rc = apply_one(db, text, record, params, 1);
 	if (rc) {
 		relay_error_set("applying sql/ failed: %s", relay_error_last());
 		goto done;
@@ -239,12 +231,28 @@ int migrate_run(struct db *db, struct migrate_report *out, FILE *log)
 		                     out->from_version, latest);
 		goto done;
 	}
+	/*
+	 * One transaction for the migrations and sql/: a database is at the
+	 * old version or at the new one, never between (a migration that
+	 * replaces a table the old functions use, like 0005, would otherwise
+	 * leave the engine's enqueue() broken when sql/ fails).
+	 */
+	rc = db_exec(db, "BEGIN");
+	if (rc)
+		goto done;
 	rc = apply_migrations(db, out, log);
 	if (!rc)
 		rc = apply_repeatable(db, out, log,
 		                      out->migrations_applied > 0);
 	if (!rc)
-		rc = migrate_schema_version(db, &out->to_version, NULL);
+		rc = db_exec(db, "COMMIT");
+	if (rc) {
+		db_exec_cleanup(db, "ROLLBACK");
+		out->migrations_applied = 0;
+		out->repeatable_applied = 0;
+		goto done;
+	}
+	rc = migrate_schema_version(db, &out->to_version, NULL);
 done:
 	/* The lock is released explicitly; the session may live on. */
 	if (db_ok(db))

@@ -3,12 +3,12 @@
  * migrate: bring a database to the schema embedded in this binary.
  *
  * Versioned files (migrations/NNNN_name.sql) are applied once each, in
- * order, each in its own transaction, and recorded in
- * clawdstrike.schema_migrations.  The repeatable files (the .sql files of sql/:
- * functions, views, grants) are re-applied together in one transaction
- * whenever their combined checksum differs from the recorded one, or a
- * migration ran.  A session advisory lock serialises concurrent runs.
- * Running it twice is a no-op the second time.
+ * order, and recorded in clawdstrike.schema_migrations.  The repeatable
+ * files (the .sql files of sql/: functions, views, grants) are re-applied
+ * together whenever their combined checksum differs from the recorded one,
+ * or a migration ran.  Both happen in one transaction: a failure anywhere
+ * leaves the database as it was.  A session advisory lock serialises
+ * concurrent runs.  Running it twice is a no-op the second time.
  */
 #ifndef RELAY_MIGRATE_H
 #define RELAY_MIGRATE_H

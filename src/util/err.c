@@ -3,16 +3,22 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_error[1024];
 
 int relay_error_set(const char *fmt, ...)
 {
+	/* Formatted aside first: callers prefix the last error with
+	 * relay_error_set("...: %s", relay_error_last()), and vsnprintf into
+	 * the buffer it reads from is undefined. */
+	char msg[sizeof(last_error)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(last_error, msg, sizeof(last_error));
 	return RELAY_ERR;
 }
 

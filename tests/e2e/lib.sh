@@ -255,24 +255,26 @@ enqueue() {
 		die "enqueue $file"
 }
 
-# enqueue_fast FILE: bulk load for large backlogs.  The PL/pgSQL validation
-# trigger is skipped (session_replication_role = replica, superuser only);
-# the columns it would set are set here the same way.  The events come from
-# gen-events.py and the relay validates every event again before sending.
+# enqueue_fast FILE: bulk load for large backlogs, straight into the
+# outbox's tables (sql/20_outbox.sql), as clawdstrike.outbox_add() writes
+# them but without its per-row validation (superuser only).  The events
+# come from gen-events.py and the relay validates every event again before
+# sending.
 enqueue_fast() {
 	local file=$1
 	sql "TRUNCATE public.e2e_load" || die "truncate e2e_load"
 	psql -X -q -v ON_ERROR_STOP=1 -c "\\copy public.e2e_load(j) FROM '$file' WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')" ||
 		die "copy $file"
 	psql -X -A -t -q -v ON_ERROR_STOP=1 <<-'EOF' || die "fast load $file"
-		SET session_replication_role = replica;
-		WITH i AS (
-		  INSERT INTO clawdstrike.outbox (event_id, event, priority)
-		  SELECT (j->>'event_id')::uuid, j,
-		         clawdstrike.severity_priority(j #>> '{decision,severity}')
-		    FROM public.e2e_load
+		WITH e AS (
+		  INSERT INTO clawdstrike.outbox_event (event_id, event)
+		  SELECT (j->>'event_id')::uuid, j FROM public.e2e_load
+		  RETURNING id, event),
+		s AS (
+		  INSERT INTO clawdstrike.outbox_state (id, priority)
+		  SELECT e.id, clawdstrike.severity_priority(e.event #>> '{decision,severity}') FROM e
 		  RETURNING 1)
-		SELECT count(*) FROM i;
+		SELECT count(*) FROM s;
 	EOF
 }
 
@@ -488,21 +490,21 @@ n_false_delivered() {
 }
 
 # fail_statements PREDICATE MESSAGE: a test-only trigger makes every
-# UPDATE of an outbox row whose new state matches PREDICATE (over NEW) fail
-# with MESSAGE, as a statement_timeout, a read-only standby or a full disk
-# would; unfail_statements removes it.
+# UPDATE of an outbox state row (clawdstrike.outbox_state) whose new state
+# matches PREDICATE (over NEW) fail with MESSAGE, as a statement_timeout, a
+# read-only standby or a full disk would; unfail_statements removes it.
 fail_statements() {
 	sql "CREATE OR REPLACE FUNCTION public.e2e_fail() RETURNS trigger
 	     LANGUAGE plpgsql AS \$\$ BEGIN
 	       RAISE EXCEPTION '$2' USING ERRCODE = '57014'; END \$\$;
-	     DROP TRIGGER IF EXISTS e2e_fail ON clawdstrike.outbox;
-	     CREATE TRIGGER e2e_fail BEFORE UPDATE ON clawdstrike.outbox
+	     DROP TRIGGER IF EXISTS e2e_fail ON clawdstrike.outbox_state;
+	     CREATE TRIGGER e2e_fail BEFORE UPDATE ON clawdstrike.outbox_state
 	       FOR EACH ROW WHEN ($1) EXECUTE FUNCTION public.e2e_fail();" ||
 		die "cannot install the failing trigger"
 }
 
 unfail_statements() {
-	sql "DROP TRIGGER IF EXISTS e2e_fail ON clawdstrike.outbox" ||
+	sql "DROP TRIGGER IF EXISTS e2e_fail ON clawdstrike.outbox_state" ||
 		die "cannot drop the failing trigger"
 }
 

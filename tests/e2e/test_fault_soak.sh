@@ -40,7 +40,7 @@ sql "CREATE TABLE public.e2e_rate (r float8 NOT NULL);
            USING ERRCODE = '57014';
        END IF;
        RETURN NULL; END \$\$;
-     CREATE TRIGGER e2e_flaky BEFORE UPDATE ON clawdstrike.outbox
+     CREATE TRIGGER e2e_flaky BEFORE UPDATE ON clawdstrike.outbox_state
        FOR EACH STATEMENT EXECUTE FUNCTION public.e2e_flaky();
      CREATE TRIGGER e2e_flaky BEFORE INSERT OR UPDATE ON clawdstrike.batch
        FOR EACH STATEMENT EXECUTE FUNCTION public.e2e_flaky();" >/dev/null ||

@@ -1,24 +1,20 @@
 -- Schema of the SQL contract (SPEC §3): tables, columns, types, indexes,
 -- constraints and views exist as documented.
 BEGIN;
-SELECT plan(76);
+SELECT plan(80);
 
 SELECT has_schema('clawdstrike', 'schema clawdstrike exists');
 
--- clawdstrike.outbox ---------------------------------------------------------
-SELECT has_table('clawdstrike', 'outbox', 'table clawdstrike.outbox exists');
+-- clawdstrike.outbox: the view users query and update ------------------------
+SELECT has_view('clawdstrike', 'outbox', 'clawdstrike.outbox exists (a view over the outbox tables)');
+SELECT columns_are('clawdstrike', 'outbox', ARRAY['id', 'event_id', 'event', 'status', 'priority',
+	'attempts', 'replays', 'enqueued_at', 'batch_id', 'sent_at', 'delivered_at', 'delivery',
+	'failed_at', 'last_error', 'http_status', 'hec_code', 'hec_text'],
+	'outbox has v1''s columns');
 SELECT col_type_is('clawdstrike', 'outbox', 'id', 'bigint', 'outbox.id is bigint');
-SELECT col_is_pk('clawdstrike', 'outbox', 'id', 'outbox.id is the primary key');
-SELECT ok((SELECT attidentity = 'a' FROM pg_attribute
-	    WHERE attrelid = 'clawdstrike.outbox'::regclass AND attname = 'id'),
-	  'outbox.id is GENERATED ALWAYS AS IDENTITY');
 SELECT col_type_is('clawdstrike', 'outbox', 'event_id', 'uuid', 'outbox.event_id is uuid');
-SELECT col_not_null('clawdstrike', 'outbox', 'event_id', 'outbox.event_id is NOT NULL');
-SELECT col_is_unique('clawdstrike', 'outbox', 'event_id', 'outbox.event_id is unique');
 SELECT col_type_is('clawdstrike', 'outbox', 'event', 'jsonb', 'outbox.event is jsonb');
-SELECT col_not_null('clawdstrike', 'outbox', 'event', 'outbox.event is NOT NULL');
 SELECT col_type_is('clawdstrike', 'outbox', 'status', 'text', 'outbox.status is text');
-SELECT col_not_null('clawdstrike', 'outbox', 'status', 'outbox.status is NOT NULL');
 SELECT col_default_is('clawdstrike', 'outbox', 'status', 'pending', 'outbox.status defaults to pending');
 SELECT col_type_is('clawdstrike', 'outbox', 'attempts', 'integer', 'outbox.attempts is integer');
 SELECT col_default_is('clawdstrike', 'outbox', 'attempts', '0', 'outbox.attempts defaults to 0');
@@ -35,17 +31,32 @@ SELECT col_type_is('clawdstrike', 'outbox', 'failed_at', 'timestamp with time zo
 SELECT col_type_is('clawdstrike', 'outbox', 'http_status', 'smallint', 'outbox.http_status is smallint');
 SELECT col_type_is('clawdstrike', 'outbox', 'hec_code', 'smallint', 'outbox.hec_code is smallint');
 SELECT col_type_is('clawdstrike', 'outbox', 'hec_text', 'text', 'outbox.hec_text is text');
+SELECT has_trigger('clawdstrike', 'outbox', 'outbox_insert', 'INSERT trigger validates events');
+SELECT has_trigger('clawdstrike', 'outbox', 'outbox_update', 'UPDATE trigger guards status and event');
+SELECT has_trigger('clawdstrike', 'outbox', 'outbox_delete', 'DELETE trigger removes both rows');
 
--- The five statuses, exactly, via the CHECK constraint.
-SELECT col_has_check('clawdstrike', 'outbox', 'status', 'outbox.status has a CHECK constraint');
+-- The payload: written once ----------------------------------------------------------
+SELECT has_table('clawdstrike', 'outbox_event', 'table clawdstrike.outbox_event exists');
+SELECT col_is_pk('clawdstrike', 'outbox_event', 'id', 'outbox_event.id is the primary key');
+SELECT ok((SELECT attidentity = 'a' FROM pg_attribute
+	    WHERE attrelid = 'clawdstrike.outbox_event'::regclass AND attname = 'id'),
+	  'outbox_event.id is GENERATED ALWAYS AS IDENTITY');
+SELECT col_not_null('clawdstrike', 'outbox_event', 'event_id', 'outbox_event.event_id is NOT NULL');
+SELECT col_is_unique('clawdstrike', 'outbox_event', 'event_id', 'outbox_event.event_id is unique');
+SELECT col_not_null('clawdstrike', 'outbox_event', 'event', 'outbox_event.event is NOT NULL');
+
+-- The state: a narrow row per event ----------------------------------------------------
+SELECT has_table('clawdstrike', 'outbox_state', 'table clawdstrike.outbox_state exists');
+SELECT col_is_pk('clawdstrike', 'outbox_state', 'id', 'outbox_state.id is the primary key');
+SELECT col_not_null('clawdstrike', 'outbox_state', 'status', 'outbox_state.status is NOT NULL');
 SELECT is((SELECT array_agg(v ORDER BY v) FROM regexp_matches(
 		pg_get_constraintdef((SELECT oid FROM pg_constraint
-				       WHERE conname = 'outbox_status_check'
-					 AND conrelid = 'clawdstrike.outbox'::regclass)),
+				       WHERE conname = 'outbox_state_status_check'
+					 AND conrelid = 'clawdstrike.outbox_state'::regclass)),
 		'''([a-z]+)''', 'g') AS m(a), LATERAL unnest(m.a) AS v),
-	  ARRAY['delivered', 'failed', 'pending', 'sending', 'sent'],
-	  'the status CHECK allows exactly pending, sending, sent, delivered, failed');
--- With triggers off (replica mode) only the CHECK stands between a bad value
+	  ARRAY['delivered', 'failed', 'pending', 'sending'],
+	  'the state CHECK allows exactly pending, sending, delivered, failed (sent is the batch''s)');
+-- With triggers off (replica mode) only the CHECKs stand between a bad value
 -- and the table.
 CREATE FUNCTION pg_temp.ev() RETURNS jsonb LANGUAGE sql VOLATILE AS $$
 	SELECT jsonb_build_object('event_id', gen_random_uuid(),
@@ -54,40 +65,38 @@ CREATE FUNCTION pg_temp.ev() RETURNS jsonb LANGUAGE sql VOLATILE AS $$
 $$;
 SELECT clawdstrike.enqueue(pg_temp.ev());
 SET LOCAL session_replication_role = replica;
-SELECT throws_ok($$UPDATE clawdstrike.outbox SET status = 'lost'$$, '23514',
-	'new row for relation "outbox" violates check constraint "outbox_status_check"',
-	'a status outside the five is rejected by the CHECK itself');
-SELECT throws_ok($$UPDATE clawdstrike.outbox SET status = 'sending', batch_id = NULL$$, '23514',
-	'new row for relation "outbox" violates check constraint "outbox_in_flight_has_batch"',
+SELECT throws_ok($$UPDATE clawdstrike.outbox_state SET status = 'sent'$$, '23514',
+	'new row for relation "outbox_state" violates check constraint "outbox_state_status_check"',
+	'a status outside the four is rejected by the CHECK itself');
+SELECT throws_ok($$UPDATE clawdstrike.outbox_state SET status = 'sending', batch_id = NULL$$, '23514',
+	'new row for relation "outbox_state" violates check constraint "outbox_state_in_flight_has_batch"',
 	'an in-flight row must have a batch');
-SELECT throws_ok($$UPDATE clawdstrike.outbox SET status = 'delivered', delivered_at = NULL$$, '23514',
-	'new row for relation "outbox" violates check constraint "outbox_delivered_has_time"',
+SELECT throws_ok($$UPDATE clawdstrike.outbox_state SET status = 'delivered', delivered_at = NULL$$, '23514',
+	'new row for relation "outbox_state" violates check constraint "outbox_state_delivered_has_time"',
 	'a delivered row must have delivered_at');
-SELECT throws_ok($$UPDATE clawdstrike.outbox SET status = 'failed', last_error = NULL$$, '23514',
-	'new row for relation "outbox" violates check constraint "outbox_failed_has_reason"',
+SELECT throws_ok($$UPDATE clawdstrike.outbox_state SET status = 'failed', last_error = NULL$$, '23514',
+	'new row for relation "outbox_state" violates check constraint "outbox_state_failed_has_reason"',
 	'a failed row must have a reason');
 SET LOCAL session_replication_role = origin;
 
--- Indexes: small, status-partial.
-SELECT has_index('clawdstrike', 'outbox', 'outbox_claim_idx', ARRAY['priority', 'id'],
+-- Indexes: small, status-partial, on the state only.
+SELECT has_index('clawdstrike', 'outbox_state', 'outbox_state_claim_idx', ARRAY['priority', 'id'],
 	'claim index on (priority, id)');
-SELECT has_index('clawdstrike', 'outbox', 'outbox_in_flight_idx', ARRAY['batch_id'],
+SELECT has_index('clawdstrike', 'outbox_state', 'outbox_state_in_flight_idx', ARRAY['batch_id'],
 	'in-flight index on batch_id');
-SELECT has_index('clawdstrike', 'outbox', 'outbox_delivered_idx', ARRAY['delivered_at'],
+SELECT has_index('clawdstrike', 'outbox_state', 'outbox_state_delivered_idx', ARRAY['delivered_at'],
 	'retention index on delivered_at');
-SELECT has_index('clawdstrike', 'outbox', 'outbox_failed_idx', ARRAY['failed_at'],
+SELECT has_index('clawdstrike', 'outbox_state', 'outbox_state_failed_idx', ARRAY['failed_at'],
 	'dead-letter index on failed_at');
 SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index
-	    WHERE indexrelid = 'clawdstrike.outbox_claim_idx'::regclass),
+	    WHERE indexrelid = 'clawdstrike.outbox_state_claim_idx'::regclass),
 	  '(status = ''pending''::text)', 'the claim index holds only pending rows');
 SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index
-	    WHERE indexrelid = 'clawdstrike.outbox_delivered_idx'::regclass),
+	    WHERE indexrelid = 'clawdstrike.outbox_state_delivered_idx'::regclass),
 	  '(status = ''delivered''::text)', 'the retention index holds only delivered rows');
-
--- Triggers that make plain SQL safe.
-SELECT has_trigger('clawdstrike', 'outbox', 'outbox_before_insert', 'INSERT trigger validates events');
-SELECT has_trigger('clawdstrike', 'outbox', 'outbox_status_guard', 'status guard trigger exists');
-SELECT has_trigger('clawdstrike', 'outbox', 'outbox_immutable', 'event immutability trigger exists');
+SELECT is((SELECT count(*)::int FROM pg_index
+	    WHERE indrelid = 'clawdstrike.outbox_event'::regclass), 2,
+	  'the payload has two indexes (id, event_id): a state change writes none of them');
 
 -- clawdstrike.batch ----------------------------------------------------------
 SELECT has_table('clawdstrike', 'batch', 'table clawdstrike.batch (per-request audit) exists');

@@ -33,13 +33,13 @@ SELECT lives_ok($$SELECT clawdstrike.enqueue(pg_temp.ev())$$, 'engine can call e
 SELECT throws_ok($$SELECT clawdstrike.enqueue('{"event_id": 1}')$$, '22023',
 		 'invalid event: event_id: must be a UUID string', 'engine gets the validation error from enqueue');
 SELECT throws_ok($$SELECT count(*) FROM clawdstrike.outbox$$, '42501',
-		 'permission denied for table outbox', 'engine cannot SELECT the outbox');
+		 'permission denied for view outbox', 'engine cannot SELECT the outbox');
 SELECT throws_ok($$UPDATE clawdstrike.outbox SET status = 'pending'$$, '42501',
-		 'permission denied for table outbox', 'engine cannot UPDATE the outbox');
+		 'permission denied for view outbox', 'engine cannot UPDATE the outbox');
 SELECT throws_ok($$DELETE FROM clawdstrike.outbox$$, '42501',
-		 'permission denied for table outbox', 'engine cannot DELETE from the outbox');
+		 'permission denied for view outbox', 'engine cannot DELETE from the outbox');
 SELECT throws_ok($$INSERT INTO clawdstrike.outbox (event) VALUES (pg_temp.ev())$$, '42501',
-		 'permission denied for table outbox', 'engine cannot INSERT into the outbox directly');
+		 'permission denied for view outbox', 'engine cannot INSERT into the outbox directly');
 SELECT throws_ok($$SELECT * FROM clawdstrike.claim('engine', 10, 60)$$, '42501',
 		 'permission denied for function claim', 'engine cannot call claim');
 SELECT throws_ok($$SELECT clawdstrike.replay()$$, '42501',
@@ -58,15 +58,16 @@ SELECT lives_ok(format('SELECT * FROM clawdstrike.%I', v), 'analyst can read vie
 		    'throughput', 'delivery_latency', 'batch_outcomes', 'settings']) v;
 SELECT is((SELECT count(*) FROM clawdstrike.dead_letter), 1::bigint, 'analyst sees the dead letter');
 SELECT throws_ok($$SELECT * FROM clawdstrike.outbox$$, '42501',
-		 'permission denied for table outbox', 'analyst reads through the views, not the outbox');
+		 'permission denied for view outbox', 'analyst reads through the views, not the outbox');
 SELECT throws_ok($$INSERT INTO clawdstrike.outbox (event) VALUES (pg_temp.ev())$$, '42501',
-		 'permission denied for table outbox', 'analyst cannot INSERT into the outbox');
+		 'permission denied for view outbox', 'analyst cannot INSERT into the outbox');
 SELECT throws_ok($$UPDATE clawdstrike.outbox SET status = 'pending'$$, '42501',
-		 'permission denied for table outbox', 'analyst cannot UPDATE the outbox');
+		 'permission denied for view outbox', 'analyst cannot UPDATE the outbox');
 SELECT throws_ok($$DELETE FROM clawdstrike.outbox$$, '42501',
-		 'permission denied for table outbox', 'analyst cannot DELETE from the outbox');
-SELECT throws_ok($$DELETE FROM clawdstrike.dead_letter$$, '42501',
-		 'permission denied for view dead_letter', 'analyst cannot DELETE through a view');
+		 'permission denied for view outbox', 'analyst cannot DELETE from the outbox');
+-- (dead_letter joins the outbox's tables: not updatable by anyone)
+SELECT throws_ok($$DELETE FROM clawdstrike.dead_letter$$, '55000',
+		 'cannot delete from view "dead_letter"', 'analyst cannot DELETE through a view');
 SELECT throws_ok($$UPDATE clawdstrike.settings SET value = '1'$$, '42501',
 		 'permission denied for table settings', 'analyst cannot UPDATE settings');
 SELECT throws_ok($$DELETE FROM clawdstrike.batch$$, '42501',
@@ -112,9 +113,9 @@ SELECT lives_ok($$SELECT clawdstrike.enqueue(pg_temp.ev())$$, 'relay can call en
 SELECT lives_ok($$SELECT * FROM clawdstrike.status_counts, clawdstrike.backlog$$, 'relay can read the views');
 SELECT lives_ok($$SELECT * FROM clawdstrike.settings$$, 'relay can read settings');
 SELECT throws_ok($$DELETE FROM clawdstrike.outbox$$, '42501',
-		 'permission denied for table outbox', 'relay cannot DELETE from the outbox');
+		 'permission denied for view outbox', 'relay cannot DELETE from the outbox');
 SELECT throws_ok($$UPDATE clawdstrike.outbox SET status = 'pending'$$, '42501',
-		 'permission denied for table outbox', 'relay cannot UPDATE the outbox directly');
+		 'permission denied for view outbox', 'relay cannot UPDATE the outbox directly');
 SELECT throws_ok($$UPDATE clawdstrike.batch SET lease_until = now()$$, '42501',
 		 'permission denied for table batch', 'relay cannot UPDATE batch rows directly');
 SELECT throws_ok($$SELECT clawdstrike.replay()$$, '42501',
@@ -151,17 +152,17 @@ SELECT throws_ok($$INSERT INTO clawdstrike.replay_log (outbox_id, event_id, from
 		  VALUES (1, gen_random_uuid(), 'failed')$$, '42501',
 		 'permission denied for table replay_log', 'operator cannot write replay_log (only the guard does)');
 SELECT throws_ok($$UPDATE clawdstrike.outbox SET event = '{}'$$, '42501',
-		 'permission denied for table outbox', 'operator cannot UPDATE the event');
+		 'permission denied for view outbox', 'operator cannot UPDATE the event');
 SELECT throws_ok($$UPDATE clawdstrike.outbox SET attempts = 0$$, '42501',
-		 'permission denied for table outbox', 'operator can UPDATE only the status column');
+		 'permission denied for view outbox', 'operator can UPDATE only the status column');
 SELECT throws_ok($$DELETE FROM clawdstrike.outbox$$, '42501',
-		 'permission denied for table outbox', 'operator cannot DELETE from the outbox');
+		 'permission denied for view outbox', 'operator cannot DELETE from the outbox');
 SELECT lives_ok($$INSERT INTO clawdstrike.outbox (event) VALUES (pg_temp.ev())$$,
 		'operator can bulk-load events (INSERT of the event column)');
 SELECT throws_ok($$INSERT INTO clawdstrike.outbox (event) VALUES ('{"event_id": 1}')$$, '22023',
 		 'invalid event: event_id: must be a UUID string', 'operator inserts are validated like enqueue()');
 SELECT throws_ok($$INSERT INTO clawdstrike.outbox (event, attempts) VALUES (pg_temp.ev(), 5)$$, '42501',
-		 'permission denied for table outbox', 'operator cannot INSERT other columns');
+		 'permission denied for view outbox', 'operator cannot INSERT other columns');
 SELECT throws_ok($$SELECT * FROM clawdstrike.claim('op', 1, 60)$$, '42501',
 		 'permission denied for function claim', 'operator cannot call claim');
 SELECT throws_ok($$UPDATE clawdstrike.batch SET state = 'closed'$$, '42501',
