@@ -8,6 +8,10 @@
 --   outbox_event  (id, event_id, event): the payload, inserted once and
 --                 only ever deleted (retention).  Never updated, so its
 --                 pages stay full and it is read, not rewritten, by claims.
+--                 The event is kept as `json`, the text of the validated
+--                 jsonb: a claim returns 500 events, and handing out stored
+--                 text costs nothing where printing jsonb cost ~30% of the
+--                 claim; it is also ~20% smaller.  The view casts it back.
 --   outbox_state  (id, status, priority, attempts, batch_id, times,
 --                 errors): ~70-byte rows, one per event, updated at claim
 --                 and at delivery (or failure, or release).
@@ -36,7 +40,7 @@ DROP VIEW IF EXISTS clawdstrike.dead_letter CASCADE;
 CREATE TABLE clawdstrike.outbox_event (
 	id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	event_id uuid NOT NULL,
-	event    jsonb NOT NULL,
+	event    json NOT NULL,
 	CONSTRAINT outbox_event_event_id_key UNIQUE (event_id)
 ) WITH (fillfactor = 100); -- insert-only: full pages
 
@@ -87,7 +91,7 @@ END;
 $$;
 
 INSERT INTO clawdstrike.outbox_event (id, event_id, event) OVERRIDING SYSTEM VALUE
-SELECT o.id, o.event_id, o.event FROM clawdstrike.outbox_v1 o ORDER BY o.id;
+SELECT o.id, o.event_id, o.event::json FROM clawdstrike.outbox_v1 o ORDER BY o.id;
 SELECT setval(pg_get_serial_sequence('clawdstrike.outbox_event', 'id'),
 	      coalesce((SELECT max(id) FROM clawdstrike.outbox_v1), 0) + 1, false);
 
@@ -120,4 +124,15 @@ CREATE INDEX outbox_state_delivered_idx ON clawdstrike.outbox_state (delivered_a
 CREATE INDEX outbox_state_failed_idx ON clawdstrike.outbox_state (failed_at)
 	WHERE status = 'failed';
 
-ANALYZE clawdstrike.outbox_event, clawdstrike.outbox_state;
+-- Statistics for the rows that moved.  Not for empty tables: "analyzed
+-- and empty" makes the planner cost the event_id probe of every enqueue as
+-- a sequential scan, and a plan cached then stays one as the table grows
+-- (bulk loads into a fresh install turned quadratic); a table never
+-- analyzed is costed from its real size.
+DO $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM clawdstrike.outbox_state) THEN
+		ANALYZE clawdstrike.outbox_event, clawdstrike.outbox_state;
+	END IF;
+END;
+$$;

@@ -33,7 +33,7 @@ AS $$
 $$;
 
 CREATE OR REPLACE VIEW clawdstrike.outbox AS
-SELECT s.id, e.event_id, e.event, clawdstrike.row_status(s.status, b.state) AS status,
+SELECT s.id, e.event_id, e.event::jsonb AS event, clawdstrike.row_status(s.status, b.state) AS status,
        s.priority, s.attempts, s.replays, s.enqueued_at, s.batch_id,
        CASE WHEN s.status IN ('sending', 'delivered') AND s.batch_id IS NOT NULL
 	    THEN coalesce(b.sent_at, s.delivered_at) END AS sent_at,
@@ -49,48 +49,69 @@ ALTER VIEW clawdstrike.outbox ALTER COLUMN status SET DEFAULT 'pending';
 ALTER VIEW clawdstrike.outbox ALTER COLUMN attempts SET DEFAULT 0;
 ALTER VIEW clawdstrike.outbox ALTER COLUMN replays SET DEFAULT 0;
 
--- Add one event: validate it, and write its payload and state rows unless
--- its event_id is known.  Returns the id of the new row (added) or of the
--- live row that has the event_id (not added), or NULL (not added) when
--- the event was delivered and purged: its event_id has a tombstone
--- (clawdstrike.event_tombstone, kept for retention_tombstones).  The one
--- path into the outbox for enqueue(), a plain INSERT and the bulk loader.
+-- Add events: validate them, and write the payload and state rows of each
+-- whose event_id is not known.  One row per element of `events`: its
+-- position (ord, from 1), the id of its row, and whether this call added
+-- it (false: a live row had the event_id, or an earlier element of the
+-- same call).  id is NULL when the event was delivered and purged: its
+-- event_id has a tombstone (clawdstrike.event_tombstone, kept for
+-- retention_tombstones).  The one path into the outbox: enqueue(),
+-- enqueue_many() and a plain INSERT; the first invalid event raises
+-- (SQLSTATE 22023, its problem) and adds nothing.
 --
--- A live row may be in the middle of being purged: lock it (KEY SHARE
--- conflicts with purge's DELETE only), which waits for that purge; if it
--- is gone then, its tombstone is committed and the next statement sees
--- it.  Checking the tombstone alone would let the insert through (ON
--- CONFLICT waits for the deleting purge, then inserts).  purge() skips
--- locked rows, so it never waits for an engine transaction.
-CREATE OR REPLACE FUNCTION clawdstrike.outbox_add(ev jsonb, OUT id bigint, OUT added boolean)
+-- A live row may be in the middle of being purged: the rows that have
+-- these event_ids are locked first (KEY SHARE conflicts with purge's
+-- DELETE only), which waits for that purge; the next statement then sees
+-- its tombstone.  Checking the tombstone in the inserting statement alone
+-- would let the event through (ON CONFLICT waits for the deleting purge,
+-- then inserts).  purge() skips locked rows, so it never waits for an
+-- engine transaction.
+CREATE OR REPLACE FUNCTION clawdstrike.outbox_add(events jsonb[])
+RETURNS TABLE (ord bigint, id bigint, added boolean)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, clawdstrike
 AS $$
 DECLARE
-	eid uuid;
+	eids uuid[];
+	fresh uuid[];
 BEGIN
-	PERFORM clawdstrike.validate_event(ev);
-	eid := (ev->>'event_id')::uuid;
-	added := false;
-	SELECT e.id INTO id FROM clawdstrike.outbox_event e WHERE e.event_id = eid FOR KEY SHARE;
-	IF FOUND THEN
-		RETURN;
-	END IF;
-	IF EXISTS (SELECT FROM clawdstrike.event_tombstone t WHERE t.event_id = eid) THEN
-		RETURN;
-	END IF;
-	INSERT INTO clawdstrike.outbox_event (event_id, event) VALUES (eid, ev)
-	ON CONFLICT (event_id) DO NOTHING
-	RETURNING outbox_event.id INTO id;
-	IF id IS NULL THEN
-		-- the same event_id, enqueued concurrently, committed first
-		SELECT e.id INTO id FROM clawdstrike.outbox_event e WHERE e.event_id = eid;
-		RETURN;
-	END IF;
-	INSERT INTO clawdstrike.outbox_state (id, priority)
-	VALUES (id, clawdstrike.severity_priority(ev #>> '{decision,severity}'));
-	added := true;
+	PERFORM clawdstrike.validate_event(u.ev) FROM unnest(events) u(ev);
+	eids := ARRAY(SELECT (u.ev->>'event_id')::uuid FROM unnest(events) u(ev));
+	PERFORM FROM clawdstrike.outbox_event e WHERE e.event_id = ANY (eids) FOR KEY SHARE;
+	-- (each event_id once: the first element that has it)
+	WITH v AS (
+		SELECT DISTINCT ON (eids[u.ord]) eids[u.ord] AS eid, u.ev, u.ord
+		  FROM unnest(events) WITH ORDINALITY u(ev, ord)
+		 WHERE NOT EXISTS (SELECT FROM clawdstrike.event_tombstone t
+				    WHERE t.event_id = eids[u.ord])
+		 ORDER BY eids[u.ord], u.ord),
+	e AS (
+		INSERT INTO clawdstrike.outbox_event (event_id, event)
+		SELECT v.eid, v.ev::json FROM v ORDER BY v.ord
+		ON CONFLICT (event_id) DO NOTHING
+		RETURNING outbox_event.id, outbox_event.event_id),
+	s AS (
+		INSERT INTO clawdstrike.outbox_state (id, priority)
+		SELECT e.id, clawdstrike.severity_priority(v.ev #>> '{decision,severity}')
+		  FROM e JOIN v ON v.eid = e.event_id)
+	SELECT coalesce(array_agg(e.event_id), '{}') INTO fresh FROM e;
+	RETURN QUERY
+	SELECT u.ord, e.id,
+	       u.eid = ANY (fresh) AND row_number() OVER (PARTITION BY u.eid ORDER BY u.ord) = 1
+	  FROM unnest(eids) WITH ORDINALITY u(eid, ord)
+	  LEFT JOIN clawdstrike.outbox_event e ON e.event_id = u.eid
+	 ORDER BY u.ord;
 END;
+$$;
+
+-- Many events in one call (the bulk loader, `clawdstrike-relay enqueue`):
+-- the rules of enqueue(), set at a time.  Returns how many were added.
+CREATE OR REPLACE FUNCTION clawdstrike.enqueue_many(events jsonb[])
+RETURNS bigint
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, clawdstrike
+AS $$
+	SELECT count(*) FILTER (WHERE a.added) FROM clawdstrike.outbox_add(events) a
 $$;
 
 -- INSTEAD OF INSERT: a plain INSERT is exactly as safe as enqueue(): the
@@ -121,11 +142,26 @@ BEGIN
 		RAISE EXCEPTION 'clawdstrike.outbox: new rows must have status pending (got %)',
 			NEW.status USING ERRCODE = '23514';
 	END IF;
-	a := clawdstrike.outbox_add(NEW.event);
+	SELECT * INTO a FROM clawdstrike.outbox_add(ARRAY[NEW.event]);
 	IF NOT a.added THEN
 		RETURN NULL;
 	END IF;
-	SELECT * INTO NEW FROM clawdstrike.outbox o WHERE o.id = a.id;
+	-- what RETURNING shows: the row as outbox_add wrote it
+	NEW.id := a.id;
+	NEW.event_id := (NEW.event->>'event_id')::uuid;
+	NEW.priority := clawdstrike.severity_priority(NEW.event #>> '{decision,severity}');
+	NEW.attempts := 0;
+	NEW.replays := 0;
+	NEW.enqueued_at := now();
+	NEW.batch_id := NULL;
+	NEW.sent_at := NULL;
+	NEW.delivered_at := NULL;
+	NEW.delivery := NULL;
+	NEW.failed_at := NULL;
+	NEW.last_error := NULL;
+	NEW.http_status := NULL;
+	NEW.hec_code := NULL;
+	NEW.hec_text := NULL;
 	RETURN NEW;
 END;
 $$;
@@ -253,7 +289,7 @@ RETURNS bigint
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, clawdstrike
 AS $$
-	SELECT a.id FROM clawdstrike.outbox_add(enqueue.event) a
+	SELECT a.id FROM clawdstrike.outbox_add(ARRAY[enqueue.event]) a
 $$;
 
 -- Optional wake-up: one notification per enqueueing statement, so a

@@ -30,9 +30,23 @@ DROP FUNCTION IF EXISTS clawdstrike.recover(text, integer, boolean);
 -- backlog that guess chose a hash join over a sequential scan of the whole
 -- outbox (2.4 s per claim at 1M pending rows; bench/run).  The array
 -- drives a primary-key index scan whatever the guess.
+--
+-- The events come back as the stored json text (migration 0005): printed
+-- as is, where jsonb would be printed anew for every claim.  The jsonb
+-- version of 0002 is dropped once (a result type cannot be replaced).
+DO $$
+BEGIN
+	IF pg_catalog.pg_get_function_result(
+		to_regprocedure('clawdstrike.claim(text, integer, integer, uuid, uuid)'))
+	   LIKE '%event jsonb%' THEN
+		DROP FUNCTION clawdstrike.claim(text, integer, integer, uuid, uuid);
+	END IF;
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION clawdstrike.claim(relay text, max_events integer, lease_s integer,
 					    run uuid DEFAULT NULL, channel uuid DEFAULT NULL)
-RETURNS TABLE (batch_id bigint, id bigint, attempts integer, event jsonb)
+RETURNS TABLE (batch_id bigint, id bigint, attempts integer, event json)
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, clawdstrike
 AS $$

@@ -37,10 +37,10 @@ SELECT b.relay_instance,
 
 -- The dead-letter table: every failed event, why, and what HEC said.
 CREATE OR REPLACE VIEW clawdstrike.dead_letter AS
-SELECT o.id AS outbox_id, e.event_id, e.event, o.last_error AS reason,
+SELECT o.id AS outbox_id, e.event_id, e.event::jsonb AS event, o.last_error AS reason,
        o.http_status, o.hec_code, o.hec_text, o.attempts, o.failed_at,
-       e.event #>> '{decision,severity}' AS severity,
-       e.event #>> '{decision,guard}' AS guard,
+       e.event::jsonb #>> '{decision,severity}' AS severity,
+       e.event::jsonb #>> '{decision,guard}' AS guard,
        o.batch_id, o.enqueued_at
   FROM clawdstrike.outbox_state o JOIN clawdstrike.outbox_event e ON e.id = o.id
  WHERE o.status = 'failed';

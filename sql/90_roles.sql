@@ -5,7 +5,7 @@
 --                        run as it, and the status guard recognises the
 --                        relay's transitions by it (sql/20_outbox.sql):
 --                        never grant it to a relay, operator or engine.
---   clawdstrike_engine   may only enqueue (EXECUTE enqueue); cannot read
+--   clawdstrike_engine   may only enqueue (EXECUTE enqueue, enqueue_many); cannot read
 --                        or change the outbox.
 --   clawdstrike_relay    runs the relay: the transition functions, reads
 --                        for `status`, nothing else.
@@ -111,7 +111,8 @@ REVOKE ALL ON SCHEMA clawdstrike FROM PUBLIC;
 GRANT USAGE ON SCHEMA clawdstrike TO clawdstrike_engine, clawdstrike_relay,
 	clawdstrike_analyst, clawdstrike_operator;
 
-GRANT EXECUTE ON FUNCTION clawdstrike.enqueue(jsonb) TO clawdstrike_engine, clawdstrike_relay;
+GRANT EXECUTE ON FUNCTION clawdstrike.enqueue(jsonb), clawdstrike.enqueue_many(jsonb[])
+	TO clawdstrike_engine, clawdstrike_relay;
 -- Functions the triggers and enqueue use run as the invoker's helper calls.
 GRANT EXECUTE ON FUNCTION clawdstrike.event_problem(jsonb, integer), clawdstrike.event_limit(integer),
 	clawdstrike.validate_event(jsonb), clawdstrike.severity_priority(text),
@@ -150,7 +151,8 @@ GRANT SELECT ON clawdstrike.schema_migrations, clawdstrike.schema_repeatable
 -- and bulk-load exported events (insert only the event column: the
 -- trigger derives and resets everything else).
 GRANT SELECT, UPDATE (status), INSERT (event) ON clawdstrike.outbox TO clawdstrike_operator;
-GRANT EXECUTE ON FUNCTION clawdstrike.enqueue(jsonb) TO clawdstrike_operator;
+GRANT EXECUTE ON FUNCTION clawdstrike.enqueue(jsonb), clawdstrike.enqueue_many(jsonb[])
+	TO clawdstrike_operator;
 -- The audit (replay_log) is read-only to them: the status guard writes it
 -- as the owner, so no role can forge or change an entry.
 GRANT SELECT ON clawdstrike.batch, clawdstrike.replay_log TO clawdstrike_operator;

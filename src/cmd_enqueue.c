@@ -7,14 +7,14 @@
  * never sent to the server.  Good lines are gathered into chunks (at most
  * CHUNK_LINES lines or CHUNK_BYTES bytes); each chunk is one transaction:
  * COPY into a temporary table (COPY text format, escaped here), then one
- * INSERT ... SELECT into clawdstrike.outbox, whose INSERT skips an event_id
- * it knows, so an event already present counts as a duplicate, not an
- * error.  So does one delivered and purged within the dedup horizon (its
- * event_id has a tombstone): the INSERT's RETURNING counts neither.  Chunks
+ * call of clawdstrike.enqueue_many() with the chunk's events, which adds
+ * them set at a time and skips an event_id it knows, so an event already
+ * present counts as a duplicate, not an error.  So does one delivered and
+ * purged within the dedup horizon (its event_id has a tombstone).  Chunks
  * keep a huge file out of one giant transaction and make progress durable as it
  * goes.
  *
- * The outbox's INSERT trigger validates again.  Should it (or the
+ * enqueue_many() (like the outbox's INSERT) validates again.  Should it (or the
  * jsonb parser: a number too large for numeric, a database encoding that
  * cannot hold a character) reject a row the C validator accepted, the
  * chunk is rolled back and retried row by row under savepoints, so one
@@ -236,14 +236,12 @@ static int query_count(struct db *db,
 	return 0;
 }
 
-/* The fast path: one transaction, COPY then one INSERT ... SELECT. */
+/* The fast path: one transaction, COPY then one enqueue_many(). */
 static int load_chunk_copy(struct loader *l)
 {
 	static const char insert[] =
-	        "WITH ins AS (INSERT INTO clawdstrike.outbox (event)"
-	        " SELECT e.event::jsonb FROM pg_temp.clawdstrike_enqueue e"
-	        " ORDER BY e.line"
-	        " RETURNING 1) SELECT count(*) FROM ins";
+	        "SELECT clawdstrike.enqueue_many(array_agg(e.event::jsonb"
+	        " ORDER BY e.line)) FROM pg_temp.clawdstrike_enqueue e";
 	uint64_t n = 0;
 	int rc = db_exec(l->db, "BEGIN");
 

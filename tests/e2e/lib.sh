@@ -268,7 +268,7 @@ enqueue_fast() {
 	psql -X -A -t -q -v ON_ERROR_STOP=1 <<-'EOF' || die "fast load $file"
 		WITH e AS (
 		  INSERT INTO clawdstrike.outbox_event (event_id, event)
-		  SELECT (j->>'event_id')::uuid, j FROM public.e2e_load
+		  SELECT (j->>'event_id')::uuid, j::json FROM public.e2e_load
 		  RETURNING id, event),
 		s AS (
 		  INSERT INTO clawdstrike.outbox_state (id, priority)

@@ -48,8 +48,9 @@ SELECT results_eq($$SELECT id FROM c1 ORDER BY n$$,
 		  'claim returns critical first (oldest first), then high, then the oldest of the rest');
 SELECT is((SELECT count(DISTINCT batch_id) FROM c1), 1::bigint, 'all claimed rows share one batch');
 SELECT is((SELECT array_agg(DISTINCT attempts) FROM c1), ARRAY[1], 'claim returns attempts = 1');
-SELECT is((SELECT event FROM c1 WHERE id = pg_temp.r('c1')),
-	  (SELECT event FROM clawdstrike.outbox WHERE id = pg_temp.r('c1')), 'claim returns the event');
+SELECT is((SELECT event::text FROM c1 WHERE id = pg_temp.r('c1')),
+	  (SELECT event::text FROM clawdstrike.outbox WHERE id = pg_temp.r('c1')),
+	  'claim returns the event (json: the text of the stored jsonb)');
 SELECT is((SELECT count(*) FROM clawdstrike.outbox WHERE status = 'sending'
 	    AND batch_id = pg_temp.b('b1') AND attempts = 1), 4::bigint,
 	  'claimed rows are sending, in the batch, attempts 1');
