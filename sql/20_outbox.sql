@@ -114,6 +114,28 @@ AS $$
 	SELECT count(*) FILTER (WHERE a.added) FROM clawdstrike.outbox_add(events) a
 $$;
 
+-- A row as it is before its first attempt: no attempts, batch, delivery
+-- or error (a new row, and a replayed one).
+CREATE OR REPLACE FUNCTION clawdstrike.outbox_fresh(r clawdstrike.outbox)
+RETURNS clawdstrike.outbox
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+	r.status := 'pending';
+	r.attempts := 0;
+	r.batch_id := NULL;
+	r.sent_at := NULL;
+	r.delivered_at := NULL;
+	r.delivery := NULL;
+	r.failed_at := NULL;
+	r.last_error := NULL;
+	r.http_status := NULL;
+	r.hec_code := NULL;
+	r.hec_text := NULL;
+	RETURN r;
+END;
+$$;
+
 -- INSTEAD OF INSERT: a plain INSERT is exactly as safe as enqueue(): the
 -- event is validated, event_id is taken from it, and the row starts
 -- pending with clean bookkeeping whatever the statement tried to set.  An
@@ -150,19 +172,9 @@ BEGIN
 	NEW.id := a.id;
 	NEW.event_id := (NEW.event->>'event_id')::uuid;
 	NEW.priority := clawdstrike.severity_priority(NEW.event #>> '{decision,severity}');
-	NEW.attempts := 0;
 	NEW.replays := 0;
 	NEW.enqueued_at := now();
-	NEW.batch_id := NULL;
-	NEW.sent_at := NULL;
-	NEW.delivered_at := NULL;
-	NEW.delivery := NULL;
-	NEW.failed_at := NULL;
-	NEW.last_error := NULL;
-	NEW.http_status := NULL;
-	NEW.hec_code := NULL;
-	NEW.hec_text := NULL;
-	RETURN NEW;
+	RETURN clawdstrike.outbox_fresh(NEW);
 END;
 $$;
 
@@ -206,16 +218,8 @@ BEGIN
 	END IF;
 	IF NEW.status IS DISTINCT FROM OLD.status THEN
 		IF NEW.status = 'pending' AND OLD.status IN ('failed', 'delivered') THEN
-			NEW.attempts := 0;
+			NEW := clawdstrike.outbox_fresh(NEW);
 			NEW.replays := OLD.replays + 1;
-			NEW.batch_id := NULL;
-			NEW.delivered_at := NULL;
-			NEW.delivery := NULL;
-			NEW.failed_at := NULL;
-			NEW.last_error := NULL;
-			NEW.http_status := NULL;
-			NEW.hec_code := NULL;
-			NEW.hec_text := NULL;
 			PERFORM pg_notify('clawdstrike_outbox', 'replay');
 		ELSIF NEW.status = 'failed' AND OLD.status = 'pending' THEN
 			-- The dead letter says who discarded it (and why).  The
