@@ -125,16 +125,20 @@ skipped=$(sql -d tb_full -c "SELECT count(*) FROM clawdstrike.outbox o JOIN claw
 
 # ------------------------------------------------------------ 2. purge
 
-# tb_purge: tb_full plus PURGE_ROWS delivered rows 8 days old (written with
-# the trigger off, as bench/run's prefill, with the columns it would set).
+# tb_purge: tb_full plus PURGE_ROWS delivered rows 8 days old, written
+# straight into the outbox's tables (migration 0005) with the columns the
+# relay would set.
 fresh_db tb_purge tb_full
-sql -d tb_purge -c "TRUNCATE clawdstrike.outbox" -c "SET session_replication_role = replica" \
-	-c "INSERT INTO clawdstrike.outbox (event_id, event, status, priority, batch_id, sent_at,
-					   delivered_at, delivery, enqueued_at)
-	    SELECT (e->>'event_id')::uuid, e, 'delivered', 1, 1, now() - interval '8 days',
-		   now() - interval '8 days' + g * interval '1 ms', 'acked', now() - interval '8 days'
-	      FROM (SELECT g, $EVENT AS e FROM generate_series(1, $PURGE_ROWS) g) x" \
-	-c "VACUUM ANALYZE clawdstrike.outbox"
+sql -d tb_purge -c "TRUNCATE clawdstrike.outbox_state, clawdstrike.outbox_event" \
+	-c "WITH e AS (INSERT INTO clawdstrike.outbox_event (event_id, event)
+		SELECT (e->>'event_id')::uuid, e::json
+		  FROM (SELECT g, $EVENT AS e FROM generate_series(1, $PURGE_ROWS) g) x
+		RETURNING id)
+	    INSERT INTO clawdstrike.outbox_state (id, status, priority, batch_id, delivered_at,
+						  delivery, enqueued_at)
+	    SELECT e.id, 'delivered', 1, 1, now() - interval '8 days' + e.id * interval '1 ms',
+		   'acked', now() - interval '8 days' FROM e" \
+	-c "VACUUM ANALYZE"
 
 purge_run() { # with|without -> rows/s
 	local t0 t1 n=0 total=0
@@ -145,13 +149,16 @@ purge_run() { # with|without -> rows/s
 		if [ "$1" = with ]; then
 			n=$(sql -d tb_p -c "SELECT outbox_rows FROM clawdstrike.purge(NULL, 10000)")
 		else
-			# migration 0001's purge of delivered rows, statement for statement
-			n=$(sql -d tb_p -c "WITH d AS (DELETE FROM clawdstrike.outbox o
-				 WHERE o.id IN (SELECT x.id FROM clawdstrike.outbox x
-						 WHERE x.status = 'delivered'
-						   AND x.delivered_at < now() - interval '7 days'
-						 ORDER BY x.delivered_at LIMIT 10000)
-				RETURNING 1) SELECT count(*) FROM d")
+			# purge() without its tombstones: the same deletes
+			n=$(sql -d tb_p -c "WITH l AS (SELECT y.id FROM clawdstrike.outbox_state y
+						 WHERE y.status = 'delivered'
+						   AND y.delivered_at < now() - interval '7 days'
+						 ORDER BY y.delivered_at LIMIT 10000),
+				s AS (DELETE FROM clawdstrike.outbox_state o USING l WHERE o.id = l.id
+				      RETURNING o.id),
+				d AS (DELETE FROM clawdstrike.outbox_event e USING s WHERE e.id = s.id
+				      RETURNING 1)
+				SELECT count(*) FROM d")
 		fi
 		[ "$n" -gt 0 ] || break
 		total=$((total + n))
