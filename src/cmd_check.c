@@ -174,7 +174,7 @@ static void check_database(struct checker *ck, const struct config *cfg)
 static int await_result(struct hec *hec, struct hec_result *out)
 {
 	while (!hec_next_result(hec, out)) {
-		int rc = hec_wait(hec, 200, -1);
+		int rc = hec_wait(hec, 200, NULL, 0);
 
 		if (rc)
 			return rc;

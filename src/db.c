@@ -13,6 +13,8 @@ struct db {
 	PGconn *conn;
 	char sqlstate[6];
 	char message[512]; /* primary message of the last failure */
+	bool broken;       /* a connection-class failure: reset before use */
+	PGresult *pending; /* db_send_query's first result, until its end */
 };
 
 struct db_result {
@@ -53,17 +55,21 @@ void db_free(struct db *db)
 {
 	if (!db)
 		return;
+	PQclear(db->pending);
 	PQfinish(db->conn);
 	free(db);
 }
 
 bool db_ok(const struct db *db)
 {
-	return db && PQstatus(db->conn) == CONNECTION_OK;
+	return db && !db->broken && PQstatus(db->conn) == CONNECTION_OK;
 }
 
 int db_reset(struct db *db)
 {
+	PQclear(db->pending);
+	db->pending = NULL;
+	db->broken = false;
 	PQreset(db->conn);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		relay_error_set("database reconnect failed: %s",
@@ -110,9 +116,11 @@ static int fail(struct db *db, PGresult *res)
 	PQclear(res);
 	/* state pointed into res: from here on only the copy is valid. */
 	state = db->sqlstate;
-	if (PQstatus(db->conn) != CONNECTION_OK ||
-	    strncmp(state, "08", 2) == 0 || strcmp(state, "40001") == 0 ||
-	    strcmp(state, "40P01") == 0 || strcmp(state, "57P01") == 0)
+	db->broken = PQstatus(db->conn) != CONNECTION_OK ||
+	             strncmp(state, "08", 2) == 0 ||
+	             strcmp(state, "57P01") == 0;
+	if (db->broken || strcmp(state, "40001") == 0 ||
+	    strcmp(state, "40P01") == 0)
 		return RELAY_EAGAIN;
 	return RELAY_ERR;
 }
@@ -138,19 +146,11 @@ void db_exec_cleanup(struct db *db, const char *sql)
 	relay_error_set("%s", saved);
 }
 
-int db_query(struct db *db,
-             struct db_result **out,
-             const char *sql,
-             int nparams,
-             const char *const *params)
+/* A statement's result: its rows in *out (if out is non-NULL), or fail(). */
+static int take(struct db *db, PGresult *res, struct db_result **out)
 {
-	PGresult *res;
-	ExecStatusType st;
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 
-	if (out)
-		*out = NULL;
-	res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 		return fail(db, res);
 	db->sqlstate[0] = '\0';
@@ -161,6 +161,70 @@ int db_query(struct db *db,
 	*out = xmalloc(sizeof(**out));
 	(*out)->res = res;
 	return 0;
+}
+
+int db_query(struct db *db,
+             struct db_result **out,
+             const char *sql,
+             int nparams,
+             const char *const *params)
+{
+	if (out)
+		*out = NULL;
+	return take(db,
+	            PQexecParams(db->conn, sql, nparams, NULL, params, NULL,
+	                         NULL, 0),
+	            out);
+}
+
+int db_send_query(struct db *db,
+                  const char *sql,
+                  int nparams,
+                  const char *const *params)
+{
+	if (PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL,
+	                      0) != 1)
+		return fail(db, NULL);
+	return 0;
+}
+
+int db_socket(const struct db *db)
+{
+	return PQsocket(db->conn);
+}
+
+int db_consume_ready(struct db *db)
+{
+	if (PQconsumeInput(db->conn) != 1)
+		return fail(db, NULL);
+	return 0;
+}
+
+int db_take_result(struct db *db, struct db_result **out)
+{
+	PGresult *res;
+	int rc;
+
+	*out = NULL;
+	for (;;) {
+		if (PQisBusy(db->conn))
+			return RELAY_EAGAIN;
+		res = PQgetResult(db->conn);
+		if (!res)
+			break;
+		/* Keep the first result (rows or the error); the statement
+		 * ends with NULL, which may come in a later packet. */
+		if (db->pending)
+			PQclear(res);
+		else
+			db->pending = res;
+	}
+	res = db->pending;
+	db->pending = NULL;
+	rc = take(db, res, out);
+	/* RELAY_EAGAIN means "not yet" here: a lost connection shows in
+	 * db_ok() instead. */
+	return rc == RELAY_EAGAIN ? RELAY_ERR : rc;
 }
 
 int db_result_rows(const struct db_result *r)

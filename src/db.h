@@ -6,7 +6,10 @@
  * applied by migrate.  Errors carry the server's SQLSTATE and message in
  * the thread-local last error; connection-class failures (SQLSTATE 08xxx,
  * a dropped socket) and serialization/deadlock failures map to
- * RELAY_EAGAIN so callers can reconnect or retry.  Main-loop thread only.
+ * RELAY_EAGAIN so callers can reconnect or retry.  A statement can also
+ * be sent without waiting (db_send_query) and its result taken once the
+ * socket says it is there (db_take_result): one at a time per connection.
+ * Main-loop thread only.
  */
 #ifndef RELAY_DB_H
 #define RELAY_DB_H
@@ -29,7 +32,11 @@ int db_connect(struct db **out,
                const char *app) RELAY_MUSTCHECK;
 void db_free(struct db *db);
 
-/* Whether the connection is usable; db_reset() reconnects in place. */
+/*
+ * Whether the connection is usable (false after a connection-class
+ * failure); db_reset() reconnects in place, dropping a statement sent
+ * with db_send_query whose result was not taken.
+ */
 bool db_ok(const struct db *db);
 int db_reset(struct db *db) RELAY_MUSTCHECK;
 
@@ -52,6 +59,24 @@ int db_query(struct db *db,
              const char *sql,
              int nparams,
              const char *const *params) RELAY_MUSTCHECK;
+
+/*
+ * Asynchronous statements.  db_send_query() sends one parameterised
+ * statement and returns without waiting for it; db_socket() is the socket
+ * to poll for POLLIN meanwhile; db_consume_ready() reads what arrived
+ * (never blocks) and db_take_result() then returns RELAY_EAGAIN while the
+ * result is incomplete, or the statement's outcome: 0 with the rows in
+ * *out (free with db_result_free) or, on any failure, RELAY_ERR (a lost
+ * connection then shows in db_ok()).  db_send_query and db_consume_ready
+ * fail as db_query does.
+ */
+int db_send_query(struct db *db,
+                  const char *sql,
+                  int nparams,
+                  const char *const *params) RELAY_MUSTCHECK;
+int db_socket(const struct db *db);
+int db_consume_ready(struct db *db) RELAY_MUSTCHECK;
+int db_take_result(struct db *db, struct db_result **out) RELAY_MUSTCHECK;
 
 int db_result_rows(const struct db_result *r);
 int db_result_cols(const struct db_result *r);

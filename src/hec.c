@@ -634,19 +634,27 @@ static int drive(struct hec *hec)
 	return 0;
 }
 
-int hec_wait(struct hec *hec, int timeout_ms, int wake_fd)
+int hec_wait(struct hec *hec, int timeout_ms, const int *fds, size_t n_fds)
 {
-	struct curl_waitfd wfd = {.fd = wake_fd, .events = CURL_WAIT_POLLIN};
+	struct curl_waitfd wfd[HEC_WAIT_MAX_FDS];
+	unsigned n = 0;
 	CURLMcode mc;
-	int rc = drive(hec);
+	int rc;
 
+	if (n_fds > HEC_WAIT_MAX_FDS)
+		return relay_error_set("hec_wait: at most %d extra fds",
+		                       HEC_WAIT_MAX_FDS);
+	for (size_t i = 0; i < n_fds; i++)
+		if (fds[i] >= 0)
+			wfd[n++] = (struct curl_waitfd){
+			        .fd = fds[i], .events = CURL_WAIT_POLLIN};
+	rc = drive(hec);
 	if (rc)
 		return rc;
 	/* Results already waiting: just take what the sockets have now. */
 	if (hec->done_head || timeout_ms < 0)
 		timeout_ms = 0;
-	mc = curl_multi_poll(hec->multi, wake_fd >= 0 ? &wfd : NULL,
-	                     wake_fd >= 0 ? 1u : 0u, timeout_ms, NULL);
+	mc = curl_multi_poll(hec->multi, n ? wfd : NULL, n, timeout_ms, NULL);
 	if (mc)
 		return multi_fail("poll", mc);
 	return drive(hec);

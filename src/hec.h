@@ -79,11 +79,16 @@ int hec_check_health(struct hec *hec,
 /* Requests started and not yet returned by hec_next_result. */
 int hec_in_flight(const struct hec *hec);
 
+/* Most extra descriptors hec_wait() watches. */
+#define HEC_WAIT_MAX_FDS 4
+
 /*
  * Drive transfers, waiting up to timeout_ms for network activity; returns
- * early when `wake_fd` (if >= 0, e.g. a signal self-pipe) becomes readable.
+ * early when one of the n_fds descriptors `fds` (entries < 0 are skipped:
+ * a signal self-pipe, a database socket) becomes readable.
  */
-int hec_wait(struct hec *hec, int timeout_ms, int wake_fd) RELAY_MUSTCHECK;
+int hec_wait(struct hec *hec, int timeout_ms, const int *fds, size_t n_fds)
+        RELAY_MUSTCHECK;
 
 enum hec_req_kind { HEC_REQ_EVENTS, HEC_REQ_ACK, HEC_REQ_HEALTH };
 

@@ -108,7 +108,8 @@ static void retry_undelivered(struct relay *r)
 	free(b);
 }
 
-/* Free dead ack channels: all but the current ones and those posts wait on. */
+/* Free dead ack channels: all but the current ones and those posts (and
+ * the claim in flight) wait on. */
 static void channel_gc(struct relay *r)
 {
 	size_t n = acks_channel_slots(r->acks);
@@ -119,6 +120,8 @@ static void channel_gc(struct relay *r)
 	for (const struct post *p = r->posts; p; p = p->next)
 		if (p->ch >= 0)
 			keep[p->ch] = true;
+	if (r->claiming && r->claim_ch >= 0)
+		keep[r->claim_ch] = true; /* its posts will wait on it */
 	acks_gc(r->acks, keep);
 	free(keep);
 }
@@ -370,7 +373,8 @@ static int64_t next_wakeup(const struct relay *r, int64_t now)
 {
 	int64_t t = now + 1000, d;
 
-	if (!relay_stopping(r) && r->next_claim_ms < t)
+	/* A claim in flight wakes the loop through its socket. */
+	if (!relay_stopping(r) && !r->claiming && r->next_claim_ms < t)
 		t = r->next_claim_ms;
 	for (const struct post *p = r->posts; p; p = p->next)
 		if (!p->in_flight && p->not_before_ms < t)
@@ -404,7 +408,8 @@ static bool finished(struct relay *r, int64_t now)
 		r->shutdown_deadline_ms = now + SHUTDOWN_ACK_WAIT_MS;
 	}
 	relay_release_queued(r);
-	if (r->posts_in_flight || r->polls_in_flight)
+	/* A claim in flight: its rows go back once its result is in. */
+	if (r->posts_in_flight || r->polls_in_flight || r->claiming)
 		return false;
 	if ((r->n_undelivered || r->n_risks) && now < r->shutdown_deadline_ms)
 		return false;
@@ -466,6 +471,7 @@ static int loop(struct relay *r)
 {
 	for (;;) {
 		int64_t now = sys_now_ms(), wake;
+		int fds[2];
 
 		publish_gauges(r, now);
 		drain_wake_fd(r->sig->wake_fd);
@@ -488,7 +494,9 @@ static int loop(struct relay *r)
 			return 0;
 		relay_start_polls(r, now);
 		wake = next_wakeup(r, now);
-		if (hec_wait(r->hec, (int)(wake - now), r->sig->wake_fd) != 0)
+		fds[0] = r->sig->wake_fd;
+		fds[1] = store_claim_socket(r->store);
+		if (hec_wait(r->hec, (int)(wake - now), fds, 2) != 0)
 			log_warn("HEC transfer error", "error=\"%s\"",
 			         relay_error_last());
 		if (drain_results(r, sys_now_ms()) == RELAY_EAGAIN &&
@@ -614,6 +622,7 @@ static void setup_channels(struct relay *r)
 
 static void teardown(struct relay *r)
 {
+	relay_settle_claim(r);
 	relay_release_queued(r);
 	while (r->posts) { /* in flight when the loop ended */
 		struct post *p = r->posts;

@@ -13,6 +13,13 @@
  * its back-off to pass, or gone: sent (its ack is then tracked by `acks`),
  * delivered, dead-lettered or released back to pending.
  *
+ * Claims run on the store's claim connection, at most one in flight
+ * (`claiming`): the next one is sent as soon as a result is taken, so it
+ * runs in the database while the relay builds, sends and books the
+ * previous batch, and the loop wakes on its socket too.  Its batch is
+ * unknown until its result is taken; it then becomes posts at once (or,
+ * when stopping, goes back to pending as queued posts do).
+ *
  * What this process holds is exactly: the posts, the batches `acks`
  * tracks, and `undelivered` (acked batches whose mark_delivered must be
  * retried).  The heartbeat renews those leases and no others, and drops
@@ -116,6 +123,8 @@ struct relay {
 	int polls_in_flight;
 	int64_t next_claim_ms;
 	int idle_ms;
+	bool claiming; /* a claim is in flight on the claim connection */
+	int claim_ch;  /* the ack channel it records; -1: acks off */
 	int64_t next_heartbeat_ms, next_recover_ms, next_purge_ms;
 	int64_t next_undelivered_ms, next_channel_gc_ms;
 	int64_t next_stats_ms, next_health_ms, next_gauge_ms;
@@ -148,7 +157,11 @@ static inline bool relay_stopping(const struct relay *r)
 }
 
 /* relay_send.c: claims, posts, sending */
+/* Take a finished claim, start the next, send what is due. */
 int relay_fill(struct relay *r, int64_t now);
+/* The loop ended with a claim in flight: wait a while for its result and
+ * give its rows back (if it never comes, their lease expires). */
+void relay_settle_claim(struct relay *r);
 void relay_post_free(struct post *p);
 /* A copy of rows [from, to) of p as a new post of batch `batch`. */
 struct post *relay_post_copy_range(const struct post *p,

@@ -7,6 +7,7 @@
  * allow.  What HEC answers is relay_answer.c's.
  */
 #include <inttypes.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,37 +286,146 @@ done:
 	return rc;
 }
 
-/* Claim once if allowed; returns rows claimed (0 idle) or < 0 on error. */
-static int claim_once(struct relay *r, int64_t now)
+/* A post waits to be sent (not in flight). */
+static bool any_queued(const struct relay *r)
+{
+	for (const struct post *p = r->posts; p; p = p->next)
+		if (!p->in_flight)
+			return true;
+	return false;
+}
+
+static bool may_claim(const struct relay *r, int64_t now)
+{
+	if (relay_stopping(r) || r->auth_failed || r->adopted_unpolled ||
+	    r->claiming)
+		return false;
+	if (now < r->next_claim_ms || any_queued(r))
+		return false;
+	/* Bounded pending acks push back on claiming. */
+	if (acks_pending_events(r->acks) >= r->max_pending_events)
+		return false;
+	return pace_may_send(&r->pace, now,
+	                     r->posts_in_flight + r->polls_in_flight);
+}
+
+/* Send a claim on the claim connection, recording the current
+ * endpoint's ack channel as the batch's. */
+static int start_claim(struct relay *r)
 {
 	const struct config *cfg = r->cfg;
 	int ch = cfg->splunk.use_ack ? r->ep_channel[r->cur_endpoint] : -1;
-	struct store_claim c;
 	int rc;
 
-	rc = store_claim(r->store, cfg->splunk.batch.size, cfg->relay.lease_s,
-	                 ch >= 0 ? acks_channel_guid(r->acks, ch) : NULL, &c);
+	rc = store_claim_start(r->store, cfg->splunk.batch.size,
+	                       cfg->relay.lease_s,
+	                       ch >= 0 ? acks_channel_guid(r->acks, ch) : NULL);
 	if (rc)
 		return relay_store_failed(rc, "claim", 0);
-	if (!c.n) {
-		/* Nothing there: poll again soon, backing off while idle. */
-		int cap = cfg->splunk.batch.flush_interval_ms < IDLE_MAX_MS
-		                  ? cfg->splunk.batch.flush_interval_ms
-		                  : IDLE_MAX_MS;
+	r->claiming = true;
+	r->claim_ch = ch;
+	return 0;
+}
 
+/* When to claim again after a claim that brought n rows. */
+static void pace_claims(struct relay *r, size_t n, int64_t now)
+{
+	const struct config *cfg = r->cfg;
+	int cap = cfg->splunk.batch.flush_interval_ms < IDLE_MAX_MS
+	                  ? cfg->splunk.batch.flush_interval_ms
+	                  : IDLE_MAX_MS;
+
+	if (!n) {
+		/* Nothing there: poll again soon, backing off while idle. */
 		r->idle_ms = r->idle_ms ? r->idle_ms * 2 : IDLE_MIN_MS;
 		if (r->idle_ms > cap)
 			r->idle_ms = cap;
-		r->next_claim_ms = now + r->idle_ms;
-		return 0;
+	} else {
+		/* A full claim means a backlog: claim again at once. */
+		r->idle_ms = (int)n < cfg->splunk.batch.size ? IDLE_MIN_MS : 0;
 	}
-	COUNT(r, events_claimed, c.n);
-	/* A full claim means a backlog: claim again at once. */
-	r->idle_ms = (int)c.n < cfg->splunk.batch.size ? IDLE_MIN_MS : 0;
 	r->next_claim_ms = now + r->idle_ms;
-	rc = build_posts(r, &c, ch, now);
+}
+
+/*
+ * Take the claim in flight if its result is in: 1 with its rows in *c
+ * (dispose it), 0 when it is still running or claimed nothing, < 0 when it
+ * failed (its outcome is unknown: rows it claimed expire and are taken
+ * back).
+ */
+static int take_claim(struct relay *r, struct store_claim *c, int64_t now)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (!r->claiming)
+		return 0;
+	rc = store_claim_finish(r->store, c);
+	if (rc == RELAY_EAGAIN)
+		return 0;
+	r->claiming = false;
+	if (rc)
+		return relay_store_failed(rc, "claim", 0);
+	pace_claims(r, c->n, now);
+	if (!c->n)
+		return 0;
+	COUNT(r, events_claimed, c->n);
+	return 1;
+}
+
+/* Stopping: a claim's rows go back to pending the way queued posts do. */
+static void give_back(struct relay *r, const struct store_claim *c, int ch)
+{
+	struct post *p = post_new(c->batch_id, c->n, 0);
+
+	for (size_t i = 0; i < c->n; i++) {
+		p->ids[p->n++] = c->rows[i].id;
+		p->off[p->n] = 0; /* no body: it never goes out */
+	}
+	p->endpoint = r->cur_endpoint;
+	p->ch = ch;
+	relay_queue_post(r, p, 0);
+	relay_release_queued(r);
+}
+
+/*
+ * A claim whose result is in becomes posts; the next claim is sent first,
+ * when allowed, so it runs while this one is built and sent.  Returns rows
+ * claimed (0: none yet) or < 0 on error.
+ */
+static int finish_claim(struct relay *r, int64_t now)
+{
+	int ch = r->claim_ch;
+	struct store_claim c;
+	int rc = take_claim(r, &c, now);
+
+	if (rc <= 0)
+		return rc;
+	if (relay_stopping(r)) {
+		give_back(r, &c, ch);
+	} else {
+		if (may_claim(r, now))
+			(void)start_claim(r); /* a failure is logged; retried */
+		rc = build_posts(r, &c, ch, now);
+	}
 	store_claim_dispose(&c);
 	return rc ? rc : (int)c.n;
+}
+
+void relay_settle_claim(struct relay *r)
+{
+	struct store_claim c;
+	int ch = r->claim_ch;
+
+	/* Fenced: the batch is not ours to touch. */
+	for (int i = 0; i < 50 && r->claiming && !store_fenced(r->store); i++) {
+		struct pollfd pfd = {store_claim_socket(r->store), POLLIN, 0};
+
+		(void)poll(&pfd, 1, 100);
+		if (take_claim(r, &c, sys_now_ms()) > 0)
+			give_back(r, &c, ch);
+		store_claim_dispose(&c);
+	}
 }
 
 /* -------------------------------------------------------------- sending */
@@ -425,37 +535,13 @@ static int dispatch(struct relay *r, int64_t now)
 	return 0;
 }
 
-/* A post waits to be sent (not in flight). */
-static bool any_queued(const struct relay *r)
-{
-	for (const struct post *p = r->posts; p; p = p->next)
-		if (!p->in_flight)
-			return true;
-	return false;
-}
-
-static bool may_claim(const struct relay *r, int64_t now)
-{
-	if (relay_stopping(r) || r->auth_failed || r->adopted_unpolled)
-		return false;
-	if (now < r->next_claim_ms || any_queued(r))
-		return false;
-	/* Bounded pending acks push back on claiming. */
-	if (acks_pending_events(r->acks) >= r->max_pending_events)
-		return false;
-	return pace_may_send(&r->pace, now,
-	                     r->posts_in_flight + r->polls_in_flight);
-}
-
 int relay_fill(struct relay *r, int64_t now)
 {
-	int rc = dispatch(r, now);
+	/* A finished claim's posts go out at once; the next claim may
+	 * have been sent meanwhile (finish_claim). */
+	int rc = finish_claim(r, now);
 
-	while (!rc && may_claim(r, now)) {
-		rc = claim_once(r, now);
-		if (rc <= 0)
-			break;
-		rc = dispatch(r, now);
-	}
+	if (dispatch(r, now) == 0 && rc >= 0 && may_claim(r, now))
+		rc = start_claim(r);
 	return rc < 0 ? rc : 0;
 }

@@ -22,6 +22,8 @@
 
 struct store {
 	struct db *db;
+	struct db *claim_db; /* claims only (store_claim_start); no lock */
+	bool claiming;       /* a claim was sent and its result not taken */
 	char *conninfo;
 	char *instance_id;
 	char run[37]; /* this process's run token (owner of its batches) */
@@ -112,7 +114,11 @@ int store_open(struct store **out,
 	*out = NULL;
 	s = xcalloc(1, sizeof(*s));
 	rc = db_connect(&s->db, conninfo, "clawdstrike-relay");
+	if (!rc)
+		rc = db_connect(&s->claim_db, conninfo,
+		                "clawdstrike-relay-claim");
 	if (rc) {
+		db_free(s->db);
 		free(s);
 		return rc;
 	}
@@ -146,6 +152,7 @@ void store_free(struct store *s)
 	if (!s)
 		return;
 	db_free(s->db);
+	db_free(s->claim_db);
 	free(s->conninfo);
 	free(s->instance_id);
 	free(s);
@@ -154,6 +161,38 @@ void store_free(struct store *s)
 uint64_t store_reconnects(const struct store *s)
 {
 	return s->reconnects;
+}
+
+/* Every statement of a fenced store fails with this. */
+static int fenced_error(const struct store *s)
+{
+	return relay_error_set("instance_id %s was taken by another process",
+	                       s->instance_id);
+}
+
+/*
+ * Reconnect db (the main or the claim connection, `which`) after it was
+ * lost, backing off from *delay (doubled each try, capped), until it works
+ * or the stop flag is raised (RELAY_EAGAIN).
+ */
+static int
+reconnect(struct store *s, struct db *db, const char *which, int *delay)
+{
+	log_warn("database unavailable, retrying",
+	         "conn=%s error=\"%s\" retry_ms=%d", which, relay_error_last(),
+	         *delay);
+	health(s, false);
+	do {
+		if (s->stop && *s->stop)
+			return RELAY_EAGAIN;
+		sleep_ms(*delay);
+		*delay = *delay * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS
+		                                       : *delay * 2;
+	} while (db_reset(db) != 0);
+	s->reconnects++;
+	health(s, true);
+	log_info("database reconnected", "conn=%s", which);
+	return 0;
 }
 
 /*
@@ -169,26 +208,14 @@ static int exec(struct store *s,
 	int delay = RECONNECT_MIN_MS, rc;
 
 	if (s->fenced)
-		return relay_error_set("instance_id %s was taken by another"
-		                       " process",
-		                       s->instance_id);
+		return fenced_error(s);
 	for (;;) {
 		rc = db_query(s->db, out, sql, nparams, params);
 		if (rc != RELAY_EAGAIN)
 			return rc;
-		log_warn("database unavailable, retrying",
-		         "error=\"%s\" retry_ms=%d", relay_error_last(), delay);
-		health(s, false);
-		do {
-			if (s->stop && *s->stop)
-				return RELAY_EAGAIN;
-			sleep_ms(delay);
-			delay = delay * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS
-			                                     : delay * 2;
-		} while (db_reset(s->db) != 0);
-		s->reconnects++;
-		health(s, true);
-		log_info("database reconnected", NULL);
+		rc = reconnect(s, s->db, "main", &delay);
+		if (rc)
+			return rc;
 		rc = reclaim_instance(s);
 		if (rc && rc != RELAY_EAGAIN)
 			return rc;
@@ -251,31 +278,56 @@ static int exec_rows(struct store *s,
 	return rc;
 }
 
-int store_claim(struct store *s,
-                int max_events,
-                int lease_s,
-                const char *channel,
-                struct store_claim *out)
+int store_claim_start(struct store *s,
+                      int max_events,
+                      int lease_s,
+                      const char *channel)
 {
 	char nbuf[16], lbuf[16];
 	const char *params[5] = {s->instance_id, nbuf, lbuf, s->run, channel};
-	struct db_result *r = NULL;
-	int rc, rows;
+	int delay = RECONNECT_MIN_MS, rc;
 
-	memset(out, 0, sizeof(*out));
+	if (s->claiming)
+		return relay_error_set("a claim is in flight already");
+	if (s->fenced)
+		return fenced_error(s);
 	snprintf(nbuf, sizeof(nbuf), "%d", max_events);
 	snprintf(lbuf, sizeof(lbuf), "%d", lease_s);
-	rc = exec(s, &r,
-	          "SELECT batch_id, id, attempts, event"
-	          " FROM clawdstrike.claim($1, $2::integer, $3::integer,"
-	          " $4::uuid, $5::uuid)",
-	          5, params);
-	if (rc)
-		return rc;
-	rows = db_result_rows(r);
+	for (;;) {
+		/* A claim that failed may have lost the connection: it is
+		 * reconnected here, before the next claim. */
+		if (db_ok(s->claim_db)) {
+			rc = db_send_query(
+			        s->claim_db,
+			        "SELECT batch_id, id, attempts, event"
+			        " FROM clawdstrike.claim($1,"
+			        " $2::integer, $3::integer,"
+			        " $4::uuid, $5::uuid)",
+			        5, params);
+			if (rc != RELAY_EAGAIN)
+				break;
+		}
+		rc = reconnect(s, s->claim_db, "claim", &delay);
+		if (rc)
+			return rc;
+	}
+	s->claiming = rc == 0;
+	return rc;
+}
+
+int store_claim_socket(const struct store *s)
+{
+	return s->claiming ? db_socket(s->claim_db) : -1;
+}
+
+/* The claim's rows, in the order of the result. */
+static void claim_rows(struct store_claim *out, struct db_result *r)
+{
+	int rows = db_result_rows(r);
+
 	if (rows == 0) {
 		db_result_free(r);
-		return 0;
+		return;
 	}
 	out->res = r;
 	out->n = (size_t)rows;
@@ -289,6 +341,27 @@ int store_claim(struct store *s,
 		row->event = db_result_value(r, i, 3);
 		row->event_len = db_result_length(r, i, 3);
 	}
+}
+
+int store_claim_finish(struct store *s, struct store_claim *out)
+{
+	struct db_result *r = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!s->claiming)
+		return relay_error_set("no claim in flight");
+	rc = db_consume_ready(s->claim_db);
+	if (rc)
+		goto done;
+	rc = db_take_result(s->claim_db, &r);
+	if (rc == RELAY_EAGAIN)
+		return rc;
+done:
+	s->claiming = false;
+	if (rc)
+		return rc == RELAY_EAGAIN ? RELAY_ERR : rc;
+	claim_rows(out, r);
 	return 0;
 }
 

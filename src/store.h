@@ -18,6 +18,11 @@
  * is refused at store_open, and a process that finds its name taken after
  * a reconnect is fenced (store_fenced; every call fails).  Main-loop
  * thread only.
+ *
+ * Claims alone use a second connection, without the instance lock (see
+ * store_claim_start), so that the next claim runs while the relay books
+ * the previous one; a claim cut by a lost connection is not re-run but
+ * fails, and that connection is reconnected before the next claim.
  */
 #ifndef RELAY_STORE_H
 #define RELAY_STORE_H
@@ -69,13 +74,30 @@ struct store_claim {
 	struct db_result *res;  /* owns the event texts */
 };
 
-/* Claim up to max_events pending rows into a new batch leased for lease_s,
- * whose request goes out on ack channel `channel` (NULL: acks off). */
-int store_claim(struct store *s,
-                int max_events,
-                int lease_s,
-                const char *channel,
-                struct store_claim *out) RELAY_MUSTCHECK;
+/*
+ * Claims run on a second connection of their own (application_name
+ * "clawdstrike-relay-claim", same conninfo, no instance lock), so one can
+ * run in the database while the caller works on the main connection; at
+ * most one is in flight.
+ *
+ * store_claim_start() sends a claim of up to max_events pending rows into a
+ * new batch leased for lease_s, whose request goes out on ack channel
+ * `channel` (NULL: acks off); a lost claim connection is reconnected first,
+ * as exec() does (RELAY_EAGAIN if the stop flag is raised meanwhile).
+ * store_claim_socket() is the socket to poll for POLLIN while it runs (-1
+ * when no claim is in flight).  store_claim_finish() returns RELAY_EAGAIN
+ * while the result is not complete; otherwise the claim is over: 0 with
+ * the rows in *out (n 0: nothing was pending; dispose it), or a failure.
+ * A failed claim's outcome is unknown: rows it claimed are held by nobody,
+ * so their lease expires and they are taken back (store_recover).
+ */
+int store_claim_start(struct store *s,
+                      int max_events,
+                      int lease_s,
+                      const char *channel) RELAY_MUSTCHECK;
+int store_claim_socket(const struct store *s);
+int store_claim_finish(struct store *s,
+                       struct store_claim *out) RELAY_MUSTCHECK;
 void store_claim_dispose(struct store_claim *c);
 
 /*

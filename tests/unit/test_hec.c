@@ -300,7 +300,7 @@ static int collect(struct hec *hec, struct hec_result *out, int n)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (got < n) {
-		if (hec_wait(hec, 50, -1))
+		if (hec_wait(hec, 50, NULL, 0))
 			break;
 		while (got < n && hec_next_result(hec, &out[got]))
 			got++;
@@ -645,7 +645,7 @@ static void test_hec__wake_fd(void)
 	CHECK_INT(pipe(p), 0);
 	CHECK_INT(write(p[1], "x", 1), 1);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	CHECK_INT(hec_wait(hec, 5000, p[0]), 0);
+	CHECK_INT(hec_wait(hec, 5000, &p[0], 1), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	CHECK(t1.tv_sec - t0.tv_sec < 2);
 	close(p[0]);
