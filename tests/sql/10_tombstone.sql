@@ -5,7 +5,7 @@
 -- (retention_tombstones, never shorter than retention_batches, counted from
 -- delivery); tombstones are purged in bounded chunks like the other kinds.
 BEGIN;
-SELECT plan(51);
+SELECT plan(55);
 
 DELETE FROM clawdstrike.outbox;
 DELETE FROM clawdstrike.batch;
@@ -65,6 +65,17 @@ SELECT results_eq($$WITH ins AS (INSERT INTO clawdstrike.outbox (event)
 		  'INSERT ... RETURNING counts only the new event, not the purged ones');
 SELECT is(pg_temp.rows('a') || '/' || pg_temp.rows('b') || '/' || pg_temp.rows('f'), '0/0/1',
 	  'the new event is pending, the purged ones are not back');
+-- the bulk loader's call (src/cmd_enqueue.c): one call per chunk
+SELECT is(clawdstrike.enqueue_many(ARRAY[pg_temp.ev(pg_temp.u('a')), pg_temp.ev(pg_temp.u('e1')),
+					 pg_temp.ev(pg_temp.u('e1')), pg_temp.ev(pg_temp.u('f'))]),
+	  1::bigint,
+	  'enqueue_many adds the new event once: not a purged one, not a repeat in the call, not a live one');
+SELECT is(pg_temp.rows('a') || '/' || pg_temp.rows('e1') || '/' || pg_temp.rows('f'), '0/1/1',
+	  'one row for the new event, the live one untouched, the purged one not back');
+SELECT throws_ok($$SELECT clawdstrike.enqueue_many(ARRAY[pg_temp.ev(pg_temp.u('e2')),
+			pg_temp.ev(pg_temp.u('e3')) - 'event_type'])$$, '22023', NULL,
+		 'enqueue_many with one bad event raises and adds nothing');
+SELECT is(pg_temp.rows('e2'), 0::bigint, 'not even the good events of that call');
 SELECT throws_ok($$SELECT clawdstrike.enqueue(pg_temp.ev(pg_temp.u('a')) - 'timestamp')$$, '22023', NULL,
 		 'a bad event is still rejected, tombstone or not');
 SELECT is(clawdstrike.enqueue(pg_temp.ev(pg_temp.u('f'))),
