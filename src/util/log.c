@@ -62,9 +62,38 @@ const char *log_quote(char *buf, size_t size, const char *value)
 	return buf;
 }
 
+/*
+ * Copy src to dst (size bytes, NUL-terminated, truncated to fit) with every
+ * control character written as \n, \r, \t or \xNN: a value from outside
+ * (an HEC answer, an error text) can then neither end the line and forge
+ * the next one nor reach a terminal as an escape sequence.
+ */
+static void escape_controls(char *dst, size_t size, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)src;
+	     *p && o + 5 < size; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			dst[o++] = (char)*p;
+			continue;
+		}
+		dst[o++] = '\\';
+		if (*p == '\n' || *p == '\r' || *p == '\t') {
+			dst[o++] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+		} else {
+			dst[o++] = 'x';
+			dst[o++] = hex[*p >> 4];
+			dst[o++] = hex[*p & 15];
+		}
+	}
+	dst[o] = '\0';
+}
+
 void log_write(enum log_level level, const char *msg, const char *kv_fmt, ...)
 {
-	char line[4096], ts[32], qmsg[512];
+	char line[4096], kv[4096], ts[32], qmsg[512];
 	struct timeval tv;
 	struct tm tm;
 	size_t n;
@@ -81,8 +110,9 @@ void log_write(enum log_level level, const char *msg, const char *kv_fmt, ...)
 	if (kv_fmt && *kv_fmt && n < sizeof(line) - 2) {
 		line[n++] = ' ';
 		va_start(ap, kv_fmt);
-		vsnprintf(line + n, sizeof(line) - n, kv_fmt, ap);
+		vsnprintf(kv, sizeof(kv), kv_fmt, ap);
 		va_end(ap);
+		escape_controls(line + n, sizeof(line) - n, kv);
 	}
 	/* One write per line so concurrent processes do not interleave. */
 	n = strlen(line);

@@ -6,8 +6,11 @@
  *
  * The message is a fixed string; context travels as key=value pairs given
  * in the format argument, so lines stay greppable.  Values that may carry
- * spaces or quotes go through log_quote().  Nothing here ever sees the HEC
- * token: callers log redacted values only.
+ * spaces or quotes go through log_quote().  Control characters in the
+ * formatted pairs are written escaped (\n, \xNN), so no value from outside
+ * can end a line, forge the next one, or reach a terminal as an escape
+ * sequence.  Nothing here ever sees the HEC token: callers log redacted
+ * values only.
  */
 #ifndef RELAY_LOG_H
 #define RELAY_LOG_H
