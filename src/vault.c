@@ -4,6 +4,7 @@
  */
 #include "vault.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -95,6 +96,12 @@ static int vault_token(const struct vault_source *src, char **out)
 	if (!src->token || !*src->token)
 		return relay_error_set("vault: no Vault token (vault.token "
 		                       "or vault.token_file)");
+	for (const char *p = src->token; *p; p++)
+		if (iscntrl((unsigned char)*p))
+			return relay_error_set(
+			        "vault.token: a control character"
+			        " (CR/LF would add request"
+			        " headers)");
 	*out = xstrdup(src->token);
 	return 0;
 }

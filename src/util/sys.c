@@ -81,6 +81,14 @@ int sys_read_secret(char **out, const char *path)
 		start++;
 	if (start == n)
 		return relay_error_set("%s is empty", path);
+	/* A secret goes into a request header: a CR or LF inside it would
+	 * add headers of its own (a Vault request, an HEC request). */
+	for (size_t i = start; i < n; i++)
+		if (iscntrl((unsigned char)buf[i]))
+			return relay_error_set(
+			        "%s: the secret has a control character at byte"
+			        " %zu (one line, no CR/LF inside)",
+			        path, i - start + 1);
 	*out = xstrndup(buf + start, n - start);
 	return 0;
 }

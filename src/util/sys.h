@@ -22,8 +22,9 @@ void sys_uuid_v4(char out[37]);
 
 /*
  * Read a small secret file (a token), trimming surrounding white space.
- * *out is a new string (free it); RELAY_ERR names the file, never the
- * content.
+ * A control character inside (a CR/LF would add request headers) is an
+ * error.  *out is a new string (free it); RELAY_ERR names the file and the
+ * byte, never the content.
  */
 int sys_read_secret(char **out, const char *path) RELAY_MUSTCHECK;
 
