@@ -306,6 +306,18 @@ static int open_hec(const struct config *cfg, struct hec **out)
 
 /* ---------------------------------------------------- token source, TLS */
 
+/* A token file others can read is a leaked token. */
+static void check_token_files(struct checker *ck, const struct config *cfg)
+{
+	const char *keys[2], *paths[2];
+	size_t n = token_files(cfg, keys, paths);
+
+	for (size_t i = 0; i < n; i++)
+		if (sys_secret_private(paths[i]) != 0)
+			line_out(ck, "FAIL", "token", "%s: %s", keys[i],
+			         relay_error_last());
+}
+
 /* Which source the token comes from, and whether it can be read now. */
 static void check_token_source(struct checker *ck, const struct config *cfg)
 {
@@ -343,6 +355,7 @@ static void check_token_source(struct checker *ck, const struct config *cfg)
 	else
 		line_out(ck, "ok", "token", "source %s: read", where);
 	token_free(tok);
+	check_token_files(ck, cfg);
 }
 
 /* Days before a certificate expiry that `check` starts warning. */

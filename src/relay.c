@@ -572,6 +572,21 @@ static const char *nonempty(const char *s)
 	return s && *s ? s : NULL;
 }
 
+/* A token file others can read: said at start (check fails on it), not
+ * fatal: a Kubernetes secret mounted with the default mode 0644 still
+ * works until the operator fixes it. */
+static void warn_token_files(const struct config *cfg)
+{
+	const char *keys[2], *paths[2];
+	size_t n = token_files(cfg, keys, paths);
+
+	for (size_t i = 0; i < n; i++)
+		if (sys_secret_private(paths[i]) != 0)
+			log_warn("token file is not private",
+			         "key=%s problem=\"%s\"", keys[i],
+			         relay_error_last());
+}
+
 static int open_hec(struct relay *r)
 {
 	const struct config *cfg = r->cfg;
@@ -706,6 +721,7 @@ int relay_run(const struct config *cfg, struct relay_signals *sig)
 	if (rc)
 		goto done;
 	setup_channels(&r);
+	warn_token_files(cfg);
 	log_info("relay starting",
 	         "instance=%s endpoints=%zu use_ack=%s"
 	         " batch_size=%d max_in_flight=%d",

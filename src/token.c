@@ -57,6 +57,24 @@ int token_load(const struct config *cfg, char **out, long *version)
 	}
 }
 
+size_t
+token_files(const struct config *cfg, const char *keys[2], const char *paths[2])
+{
+	enum token_source s = token_source_of(cfg);
+	const char *vf = cfg->splunk.vault.token_file;
+	size_t n = 0;
+
+	if (s == TOKEN_FILE) {
+		keys[n] = "exporters.splunk.hec_token_file";
+		paths[n++] = cfg->splunk.hec_token_file;
+	}
+	if (s == TOKEN_VAULT && vf && *vf) {
+		keys[n] = "exporters.splunk.vault.token_file";
+		paths[n++] = vf;
+	}
+	return n;
+}
+
 void token_free(char *tok)
 {
 	if (tok) {

@@ -14,6 +14,8 @@
 #ifndef RELAY_TOKEN_H
 #define RELAY_TOKEN_H
 
+#include <stddef.h>
+
 #include "util/err.h"
 
 struct config;
@@ -32,6 +34,16 @@ const char *token_source_name(enum token_source s);
 int token_load(const struct config *cfg,
                char **out,
                long *version) RELAY_MUSTCHECK;
+
+/*
+ * The files the token is read through (exporters.splunk.hec_token_file,
+ * exporters.splunk.vault.token_file): their config keys and paths into
+ * keys[]/paths[]; returns how many (0..2).  `check` fails and `run` warns
+ * when one is not private (sys_secret_private).
+ */
+size_t token_files(const struct config *cfg,
+                   const char *keys[2],
+                   const char *paths[2]);
 
 /* Wipe and free a token (NULL-safe). */
 void token_free(char *tok);

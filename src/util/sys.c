@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/xalloc.h"
 
@@ -57,6 +59,32 @@ void sys_uuid_v4(char out[37])
 	         "%02x%02x%02x%02x%02x%02x",
 	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
 	         b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+int sys_secret_private(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return relay_error_set("cannot stat %s: %s", path,
+		                       strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return relay_error_set("%s is not a regular file", path);
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return relay_error_set("%s belongs to uid %ld, not to this user"
+		                       " (uid %ld) or root: chown it",
+		                       path, (long)st.st_uid, (long)geteuid());
+	/* As PostgreSQL's rule for its key file: 0600 for our own file; a
+	 * root-owned one may let its group read (0640 root:clawdstrike). */
+	if (st.st_mode & (st.st_uid == 0 && st.st_uid != geteuid()
+	                          ? (mode_t)(S_IWGRP | S_IXGRP | S_IRWXO)
+	                          : (mode_t)(S_IRWXG | S_IRWXO)))
+		return relay_error_set("%s is readable or writable by group or"
+		                       " others (mode %04o): chmod 600 %s (or"
+		                       " 640 if root owns it)",
+		                       path, (unsigned)(st.st_mode & 07777),
+		                       path);
+	return 0;
 }
 
 int sys_read_secret(char **out, const char *path)

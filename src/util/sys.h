@@ -28,4 +28,14 @@ void sys_uuid_v4(char out[37]);
  */
 int sys_read_secret(char **out, const char *path) RELAY_MUSTCHECK;
 
+/*
+ * Whether the secret file at path is kept private, by PostgreSQL's rule
+ * for its key file: 0 when it is a regular file of this user that only its
+ * owner may read or write (0600), or a file of root's that at most its
+ * group may also read (0640 root:clawdstrike); RELAY_ERR with the problem
+ * and the fix in the error message otherwise (more access, another owner,
+ * cannot stat).
+ */
+int sys_secret_private(const char *path) RELAY_MUSTCHECK;
+
 #endif

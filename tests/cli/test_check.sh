@@ -61,9 +61,18 @@ expect_match "verdict" "$(tail -1 <<<"$OUT")" "^all checks passed$"
 no_token "good setup"
 expect_eq "nothing indexed by the token check" "$(wc -c <"$TMP/indexed.jsonl")" 0
 
-# the token from a file
+# the token from a file: readable by others, it is a leaked token
 printf '%s\n' "$TOKEN" >"$TMP/token"
+chmod 644 "$TMP/token"
 config "$TMP/file.yaml" "" "$HEC" "hec_token_file: $TMP/token"
+RC=0
+"$RELAY" -c "$TMP/file.yaml" check >"$TMP/out" 2>"$TMP/err" || RC=$?
+OUT=$(cat "$TMP/out") ERR=$(cat "$TMP/err")
+expect_rc "hec_token_file readable by others" 1
+expect_match "says which file and the fix" "$OUT" \
+	"^FAIL token: exporters.splunk.hec_token_file: $TMP/token is readable or writable by group or others \(mode 0644\): chmod 600 $TMP/token \(or 640 if root owns it\)$"
+no_token "token file, loose"
+chmod 600 "$TMP/token"
 RC=0
 "$RELAY" -c "$TMP/file.yaml" check >"$TMP/out" 2>"$TMP/err" || RC=$?
 OUT=$(cat "$TMP/out") ERR=$(cat "$TMP/err")

@@ -47,6 +47,8 @@ eq "relay exits 0" "$STOP_RC" 0
 printf '%s\n' "$LEAK" >"$T/hec_token"
 printf '%s\n' "$VLEAK" >"$T/vault-token"
 printf '%s\n' "$LEAK" >"$T/vault-secret"
+# private, as `check` requires of a secret file
+chmod 600 "$T/hec_token" "$T/vault-token"
 start_vault
 export E2E_HEC_TOKEN=
 CFG_EXTRA_SPLUNK="    hec_token_file: $T/hec_token"
