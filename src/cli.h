@@ -41,6 +41,14 @@ int cli_load_config(const struct cli_ctx *ctx,
  */
 int cli_connect(const struct cli_ctx *ctx, struct db **out);
 
+/*
+ * Print s to stdout with control characters shown, not obeyed (\n, \r,
+ * \t, \xNN): text from outside (HEC's reasons, events) reaches an
+ * operator's terminal without its escape sequences.  Returns the columns
+ * printed.
+ */
+int cli_put_visible(const char *s);
+
 /* True (and prints `help`) when argv asks for a command's --help. */
 int cli_wants_help(int argc, char **argv, const char *help);
 

@@ -53,6 +53,27 @@ int cli_connect(const struct cli_ctx *ctx, struct db **out)
 	return CLI_OK;
 }
 
+int cli_put_visible(const char *s)
+{
+	int n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			putchar(*p);
+			n++;
+		} else if (*p == '\n' || *p == '\r' || *p == '\t') {
+			printf("\\%c", *p == '\n'   ? 'n'
+			               : *p == '\r' ? 'r'
+			                            : 't');
+			n += 2;
+		} else {
+			printf("\\x%02x", *p);
+			n += 4;
+		}
+	}
+	return n;
+}
+
 int cli_wants_help(int argc, char **argv, const char *help)
 {
 	for (int i = 1; i < argc; i++) {

@@ -147,13 +147,11 @@ static const char query_tail[] =
         " ORDER BY d.failed_at DESC NULLS LAST, d.outbox_id DESC"
         " LIMIT nullif($5::bigint, 0)";
 
-/* Control characters would break the table's lines: show them as ' '. */
+/* Control characters are shown, not obeyed (cli_put_visible). */
 static void put_cell(const char *s, int width)
 {
-	int n = 0;
+	int n = cli_put_visible(s);
 
-	for (; *s; s++, n++)
-		putchar((unsigned char)*s < 0x20 ? ' ' : *s);
 	if (width > n)
 		printf("%*s", width - n, "");
 }

@@ -87,10 +87,13 @@ static int print_dead_letters(struct db *db)
 	printf("\ndead letters by reason:\n");
 	if (!db_result_rows(r))
 		printf("  (none)\n");
-	for (int i = 0; i < db_result_rows(r); i++)
-		printf("  %8s  %s (http %s, hec code %s)\n",
-		       db_result_value(r, i, 0), db_result_value(r, i, 1),
-		       db_result_value(r, i, 2), db_result_value(r, i, 3));
+	for (int i = 0; i < db_result_rows(r); i++) {
+		/* the reason is HEC's text: shown, not obeyed */
+		printf("  %8s  ", db_result_value(r, i, 0));
+		cli_put_visible(db_result_value(r, i, 1));
+		printf(" (http %s, hec code %s)\n", db_result_value(r, i, 2),
+		       db_result_value(r, i, 3));
+	}
 	db_result_free(r);
 	return 0;
 }

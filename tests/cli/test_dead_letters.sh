@@ -85,4 +85,18 @@ expect_rc "stray argument" 2
 run dead-letters --help
 expect_rc "--help" 0
 
+# A reason from outside carrying a terminal escape and a newline: shown,
+# not obeyed, in the table and in `status`.
+sql "UPDATE clawdstrike.outbox SET last_error = E'evil \\x1b[2J\\nforged line'
+     WHERE id = (SELECT min(id) FROM clawdstrike.outbox WHERE status = 'failed')" >/dev/null
+for cmd in dead-letters status; do
+	run $cmd
+	expect_rc "$cmd with a hostile reason" 0
+	expect_eq "$cmd: no escape byte reaches the terminal" \
+		"$(tr -cd '\033' <"$TMP/out" | wc -c)" 0
+	expect_match "$cmd: the reason is shown escaped on its own line" "$OUT" \
+		'evil \\x1b\[2J\\nforged line'
+	expect_no_match "$cmd: no forged line" "$OUT" '^forged line'
+done
+
 finish
