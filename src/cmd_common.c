@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the commands: configuration and database access. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include "config.h"
 #include "db.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 int cli_load_config(const struct cli_ctx *ctx,
                     struct config **out,
@@ -55,23 +57,13 @@ int cli_connect(const struct cli_ctx *ctx, struct db **out)
 
 int cli_put_visible(const char *s)
 {
-	int n = 0;
+	size_t size = 4 * strlen(s) + 6; /* log_escape_controls stops 5 short */
+	char *v = xmalloc(size);
+	size_t n = log_escape_controls(v, size, s);
 
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p >= 0x20 && *p != 0x7f) {
-			putchar(*p);
-			n++;
-		} else if (*p == '\n' || *p == '\r' || *p == '\t') {
-			printf("\\%c", *p == '\n'   ? 'n'
-			               : *p == '\r' ? 'r'
-			                            : 't');
-			n += 2;
-		} else {
-			printf("\\x%02x", *p);
-			n += 4;
-		}
-	}
-	return n;
+	fputs(v, stdout);
+	free(v);
+	return (int)n;
 }
 
 int cli_wants_help(int argc, char **argv, const char *help)

@@ -62,13 +62,7 @@ const char *log_quote(char *buf, size_t size, const char *value)
 	return buf;
 }
 
-/*
- * Copy src to dst (size bytes, NUL-terminated, truncated to fit) with every
- * control character written as \n, \r, \t or \xNN: a value from outside
- * (an HEC answer, an error text) can then neither end the line and forge
- * the next one nor reach a terminal as an escape sequence.
- */
-static void escape_controls(char *dst, size_t size, const char *src)
+size_t log_escape_controls(char *dst, size_t size, const char *src)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
@@ -89,6 +83,7 @@ static void escape_controls(char *dst, size_t size, const char *src)
 		}
 	}
 	dst[o] = '\0';
+	return o;
 }
 
 void log_write(enum log_level level, const char *msg, const char *kv_fmt, ...)
@@ -112,7 +107,7 @@ void log_write(enum log_level level, const char *msg, const char *kv_fmt, ...)
 		va_start(ap, kv_fmt);
 		vsnprintf(kv, sizeof(kv), kv_fmt, ap);
 		va_end(ap);
-		escape_controls(line + n, sizeof(line) - n, kv);
+		log_escape_controls(line + n, sizeof(line) - n, kv);
 	}
 	/* One write per line so concurrent processes do not interleave. */
 	n = strlen(line);

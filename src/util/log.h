@@ -39,6 +39,15 @@ void log_write(enum log_level level, const char *msg, const char *kv_fmt, ...)
  */
 const char *log_quote(char *buf, size_t size, const char *value);
 
+/*
+ * Copy src to dst (size bytes, NUL-terminated, truncated to fit) with every
+ * control character written as \n, \r, \t or \xNN: text from outside
+ * (an HEC answer, an error text) can then neither end a line and forge the
+ * next one nor reach a terminal as an escape sequence.  4 * strlen(src) + 1
+ * bytes always suffice.  Returns the length written.
+ */
+size_t log_escape_controls(char *dst, size_t size, const char *src);
+
 #define log_error(msg, ...) log_write(LOG_ERROR, msg, __VA_ARGS__)
 #define log_warn(msg, ...) log_write(LOG_WARN, msg, __VA_ARGS__)
 #define log_info(msg, ...) log_write(LOG_INFO, msg, __VA_ARGS__)
