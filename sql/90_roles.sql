@@ -23,7 +23,15 @@ BEGIN
 	FOREACH r IN ARRAY ARRAY['clawdstrike_owner', 'clawdstrike_engine', 'clawdstrike_relay',
 				 'clawdstrike_analyst', 'clawdstrike_operator'] LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
-			EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+			-- Roles belong to the cluster: a migrate of another
+			-- database may be creating the same one right now (its
+			-- insert waits for ours, or ours for its): either way,
+			-- the role exists.
+			BEGIN
+				EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+			EXCEPTION WHEN duplicate_object OR unique_violation THEN
+				NULL;
+			END;
 		END IF;
 	END LOOP;
 	-- Whoever runs the functions as the owner passes the guard: a login

@@ -1495,8 +1495,34 @@ void config_free(struct config *cfg)
 /* ---- output ----------------------------------------------------------- */
 
 /*
+ * The value of the first password parameter in s, or NULL: `password=`
+ * in a URL's query, or a conninfo's `password = value` (any case, spaces
+ * around '=' allowed, as libpq reads it).
+ */
+static const char *find_password(const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		const char *v;
+
+		/* (sslpassword, the client key's passphrase, matches too) */
+		if (strncasecmp(p, "password", 8) != 0)
+			continue;
+		v = p + 8;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (*v != '=')
+			continue;
+		for (v++; *v == ' ' || *v == '\t'; v++)
+			;
+		return v;
+	}
+	return NULL;
+}
+
+/*
  * Copy s into b with credentials masked: the password of a URL's userinfo
- * (scheme://user:secret@host) and the value of any password= parameter.
+ * (scheme://user:secret@host) and the value of any password parameter
+ * (find_password).
  */
 static int put_masked(struct buf *b, const char *s)
 {
@@ -1519,14 +1545,14 @@ static int put_masked(struct buf *b, const char *s)
 		}
 	}
 	while (!rc && *p) {
-		const char *pw = strstr(p, "password=");
+		const char *pw = find_password(p);
 
 		if (!pw)
 			return buf_puts(b, p);
-		rc = buf_append(b, p, (size_t)(pw + 9 - p));
+		rc = buf_append(b, p, (size_t)(pw - p));
 		if (!rc)
 			rc = buf_puts(b, "<redacted>");
-		p = pw + 9;
+		p = pw;
 		if (*p == '\'') {
 			for (p++; *p && *p != '\''; p++)
 				if (*p == '\\' && p[1])

@@ -47,6 +47,20 @@ static char *summary(const struct config *c)
 	return buf_take(&b, NULL);
 }
 
+/* The redacted summary of a config that must load ("" if it did not). */
+static char *load_summary(const char *yaml)
+{
+	struct config *c = load(yaml);
+	char *s;
+
+	CHECK(c != NULL);
+	if (!c)
+		return strdup("");
+	s = summary(c);
+	config_free(c);
+	return s;
+}
+
 static void test_config__defaults(void)
 {
 	struct config *c = load("");
@@ -523,22 +537,28 @@ static void test_config__secrets_never_shown(void)
 		free(s);
 		config_free(c);
 	}
-	c = load("database:\n  url: host=db password='a b\\'c' user=x\n"
-	         "exporters:\n  splunk:\n    vault:\n"
-	         "      address: https://v\n"
-	         "      path: secret/data/x\n"
-	         "      token: ${RELAY_T_VTOKEN}\n");
-	CHECK(c != NULL);
-	if (c) {
-		s = summary(c);
-		CHECK(!strstr(s, "SECRETVAULT"));
-		CHECK(!strstr(s, "a b"));
-		CHECK_CONTAINS(s, "database.url: host=db password=<redacted> "
-		                  "user=x\n");
-		CHECK_CONTAINS(s, "exporters.splunk.vault.token: <redacted>\n");
-		free(s);
-		config_free(c);
-	}
+	s = load_summary("database:\n  url: host=db password='a b\\'c' user=x\n"
+	                 "exporters:\n  splunk:\n    vault:\n"
+	                 "      address: https://v\n"
+	                 "      path: secret/data/x\n"
+	                 "      token: ${RELAY_T_VTOKEN}\n");
+	CHECK(!strstr(s, "SECRETVAULT"));
+	CHECK(!strstr(s, "a b"));
+	CHECK_CONTAINS(s, "database.url: host=db password=<redacted> user=x\n");
+	CHECK_CONTAINS(s, "exporters.splunk.vault.token: <redacted>\n");
+	free(s);
+	/* conninfo allows spaces around '=' and any case in the keyword */
+	s = load_summary("database:\n  url: \"host=db password = s3cr3t"
+	                 " PASSWORD='x y' sslpassword=k3y user=x\"\n"
+	                 "exporters:\n  splunk:\n    hec_url: https://s:8088\n"
+	                 "    hec_token: ${RELAY_T_TOKEN}\n");
+	CHECK(!strstr(s, "s3cr3t"));
+	CHECK(!strstr(s, "x y"));
+	CHECK(!strstr(s, "k3y"));
+	CHECK_CONTAINS(s,
+	               "database.url: host=db password = <redacted>"
+	               " PASSWORD=<redacted> sslpassword=<redacted> user=x\n");
+	free(s);
 	unsetenv("RELAY_T_TOKEN");
 	unsetenv("RELAY_T_VTOKEN");
 }
