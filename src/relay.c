@@ -120,7 +120,7 @@ static void channel_gc(struct relay *r)
 	for (const struct post *p = r->posts; p; p = p->next)
 		if (p->ch >= 0)
 			keep[p->ch] = true;
-	if (r->claiming && r->claim_ch >= 0)
+	if (store_claim_pending(r->store) && r->claim_ch >= 0)
 		keep[r->claim_ch] = true; /* its posts will wait on it */
 	acks_gc(r->acks, keep);
 	free(keep);
@@ -374,7 +374,8 @@ static int64_t next_wakeup(const struct relay *r, int64_t now)
 	int64_t t = now + 1000, d;
 
 	/* A claim in flight wakes the loop through its socket. */
-	if (!relay_stopping(r) && !r->claiming && r->next_claim_ms < t)
+	if (!relay_stopping(r) && !store_claim_pending(r->store) &&
+	    r->next_claim_ms < t)
 		t = r->next_claim_ms;
 	for (const struct post *p = r->posts; p; p = p->next)
 		if (!p->in_flight && p->not_before_ms < t)
@@ -409,7 +410,8 @@ static bool finished(struct relay *r, int64_t now)
 	}
 	relay_release_queued(r);
 	/* A claim in flight: its rows go back once its result is in. */
-	if (r->posts_in_flight || r->polls_in_flight || r->claiming)
+	if (r->posts_in_flight || r->polls_in_flight ||
+	    store_claim_pending(r->store))
 		return false;
 	if ((r->n_undelivered || r->n_risks) && now < r->shutdown_deadline_ms)
 		return false;

@@ -14,11 +14,11 @@
  * delivered, dead-lettered or released back to pending.
  *
  * Claims run on the store's claim connection, at most one in flight
- * (`claiming`): the next one is sent as soon as a result is taken, so it
- * runs in the database while the relay builds, sends and books the
- * previous batch, and the loop wakes on its socket too.  Its batch is
- * unknown until its result is taken; it then becomes posts at once (or,
- * when stopping, goes back to pending as queued posts do).
+ * (store_claim_pending): the next one is sent as soon as a result is taken, so
+ * it runs in the database while the relay builds, sends and books the previous
+ * batch, and the loop wakes on its socket too.  Its batch is unknown until its
+ * result is taken; it then becomes posts at once (or, when stopping, goes back
+ * to pending as queued posts do).
  *
  * What this process holds is exactly: the posts, the batches `acks`
  * tracks, and `undelivered` (acked batches whose mark_delivered must be
@@ -123,8 +123,8 @@ struct relay {
 	int polls_in_flight;
 	int64_t next_claim_ms;
 	int idle_ms;
-	bool claiming; /* a claim is in flight on the claim connection */
-	int claim_ch;  /* the ack channel it records; -1: acks off */
+	int claim_ch; /* the ack channel the claim in flight records; -1:
+	               * acks off (in flight: store_claim_pending) */
 	int64_t next_heartbeat_ms, next_recover_ms, next_purge_ms;
 	int64_t next_undelivered_ms, next_channel_gc_ms;
 	int64_t next_stats_ms, next_health_ms, next_gauge_ms;

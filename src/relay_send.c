@@ -298,7 +298,7 @@ static bool any_queued(const struct relay *r)
 static bool may_claim(const struct relay *r, int64_t now)
 {
 	if (relay_stopping(r) || r->auth_failed || r->adopted_unpolled ||
-	    r->claiming)
+	    store_claim_pending(r->store))
 		return false;
 	if (now < r->next_claim_ms || any_queued(r))
 		return false;
@@ -322,7 +322,6 @@ static int start_claim(struct relay *r)
 	                       ch >= 0 ? acks_channel_guid(r->acks, ch) : NULL);
 	if (rc)
 		return relay_store_failed(rc, "claim", 0);
-	r->claiming = true;
 	r->claim_ch = ch;
 	return 0;
 }
@@ -358,12 +357,11 @@ static int take_claim(struct relay *r, struct store_claim *c, int64_t now)
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if (!r->claiming)
+	if (!store_claim_pending(r->store))
 		return 0;
 	rc = store_claim_finish(r->store, c);
 	if (rc == RELAY_EAGAIN)
 		return 0;
-	r->claiming = false;
 	if (rc)
 		return relay_store_failed(rc, "claim", 0);
 	pace_claims(r, c->n, now);
@@ -418,7 +416,9 @@ void relay_settle_claim(struct relay *r)
 	int ch = r->claim_ch;
 
 	/* Fenced: the batch is not ours to touch. */
-	for (int i = 0; i < 50 && r->claiming && !store_fenced(r->store); i++) {
+	for (int i = 0;
+	     i < 50 && store_claim_pending(r->store) && !store_fenced(r->store);
+	     i++) {
 		struct pollfd pfd = {store_claim_socket(r->store), POLLIN, 0};
 
 		(void)poll(&pfd, 1, 100);

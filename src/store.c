@@ -315,6 +315,11 @@ int store_claim_start(struct store *s,
 	return rc;
 }
 
+bool store_claim_pending(const struct store *s)
+{
+	return s->claiming;
+}
+
 int store_claim_socket(const struct store *s)
 {
 	return s->claiming ? db_socket(s->claim_db) : -1;
