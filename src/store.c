@@ -317,7 +317,7 @@ int store_claim_start(struct store *s,
 
 bool store_claim_pending(const struct store *s)
 {
-	return s->claiming;
+	return s && s->claiming;
 }
 
 int store_claim_socket(const struct store *s)

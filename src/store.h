@@ -96,7 +96,8 @@ int store_claim_start(struct store *s,
                       int lease_s,
                       const char *channel) RELAY_MUSTCHECK;
 int store_claim_socket(const struct store *s);
-/* A claim was sent and its result not taken yet. */
+/* A claim was sent and its result not taken yet (false for no store:
+ * teardown of a relay whose store never opened). */
 bool store_claim_pending(const struct store *s);
 int store_claim_finish(struct store *s,
                        struct store_claim *out) RELAY_MUSTCHECK;
